@@ -1,0 +1,34 @@
+//! The demo province: the real sample procedures, an agency tree and life events, embedded in
+//! the binary so that `motcua serve --demo` works from any folder.
+
+use sha2::{Digest, Sha256};
+
+use crate::{App, Result};
+
+const PROCEDURES: &[u8] = include_bytes!("../../../demo/procedures.dvcqg.json");
+const AGENCIES: &[u8] = include_bytes!("../../../demo/agencies.json");
+const LIFE_EVENTS: &[u8] = include_bytes!("../../../demo/life-events.json");
+/// The demo's procedures took effect with the two-level local government.
+const EFFECTIVE_FROM: (i32, u32, u32) = (2025, 7, 1);
+const LOADED_KEY: &str = "demo_data_sha256";
+
+impl App {
+    /// Loads the demo data unless this exact data is already loaded (a fast restart).
+    pub async fn load_demo(&self) -> Result<bool> {
+        let mut hasher = Sha256::new();
+        for part in [PROCEDURES, AGENCIES, LIFE_EVENTS] {
+            hasher.update(part);
+        }
+        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if self.store.meta(LOADED_KEY).await?.as_deref() == Some(digest.as_str()) {
+            return Ok(false);
+        }
+        let (y, m, d) = EFFECTIVE_FROM;
+        self.import_agencies(AGENCIES).await?;
+        self.import_catalogue(PROCEDURES, chrono::NaiveDate::from_ymd_opt(y, m, d), &|_| {})
+            .await?;
+        self.import_life_events(LIFE_EVENTS).await?;
+        self.store.set_meta(LOADED_KEY, &digest).await?;
+        Ok(true)
+    }
+}

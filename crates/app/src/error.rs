@@ -1,0 +1,44 @@
+use domain::InvalidField;
+use domain::catalogue::dvcqg::CatalogueError;
+
+/// Why a use case did not happen. Each variant maps to one kind of answer for people and
+/// for the API: NotFound → 404, Invalid and Catalogue → 400, Conflict → 409, the rest → 500/503.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{what} '{id}' was not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("invalid input: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<InvalidField>),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(store::StoreError),
+    #[error(transparent)]
+    Search(#[from] search::SearchError),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![InvalidField::new(field, reason)])
+    }
+}
+
+impl From<store::StoreError> for AppError {
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::Conflict(m) => Self::Conflict(m),
+            e if e.is_unavailable() => Self::Unavailable(e.to_string()),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<InvalidField> for AppError {
+    fn from(e: InvalidField) -> Self {
+        Self::Invalid(vec![e])
+    }
+}

@@ -1,0 +1,29 @@
+//! The domain of motcua: types and rules, with no I/O.
+//!
+//! Everything here is pure and synchronous so that every rule can be unit- and property-tested
+//! without a database or a runtime.
+
+pub mod agency;
+pub mod catalogue;
+pub mod procedure;
+pub mod text;
+
+pub use agency::{Agency, AgencyCode, Level};
+pub use procedure::{
+    Channel, ChannelOption, DocumentGroup, Fee, LegalDocument, LifeEvent, OnlineService,
+    Procedure, ProcedureCode, ProcessingTime, RequiredDocument, Sector, StepGroup, TimeUnit,
+};
+
+/// A value that failed validation, with the name of the field that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidField {
+    pub field: String,
+    pub reason: String,
+}
+
+impl InvalidField {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { field: field.into(), reason: reason.into() }
+    }
+}

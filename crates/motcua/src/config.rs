@@ -1,0 +1,124 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `MOTCUA_…` environment
+//! variables (nested keys joined by `__`, e.g. `MOTCUA_SERVER__ADDR`), then `DATABASE_URL`,
+//! then command-line flags. Each layer overrides the one before.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    pub database: Database,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Address to listen on.
+    pub addr: String,
+    /// Folder for the SQLite database and the search index.
+    pub data_dir: PathBuf,
+    /// Seconds between checks that the search index matches the catalogue.
+    pub index_refresh_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// `postgres://…` for PostgreSQL; unset means SQLite in the data folder.
+    pub url: Option<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `motcua=debug,tower_http=info`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: Server {
+                addr: "127.0.0.1:8080".into(),
+                data_dir: PathBuf::from("data"),
+                index_refresh_secs: 10,
+            },
+            database: Database { url: None, max_connections: 16 },
+            log: Log { format: "text".into(), level: "info,tantivy=warn".into() },
+        }
+    }
+}
+
+pub const DEFAULT_FILE: &str = "motcua.toml";
+
+impl Config {
+    /// Loads the layers; `file` is the `--config` flag (or `MOTCUA_CONFIG`). Without it,
+    /// `motcua.toml` in the working folder is read if it exists.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
+        }
+        figment
+            .merge(Env::prefixed("MOTCUA_").ignore(&["CONFIG"]).split("__"))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .extract()
+    }
+
+    /// The database to use: the configured URL, else SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.server.data_dir.join("motcua.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "[server]\naddr = \"0.0.0.0:9000\"\ndata_dir = \"/srv\"\n")?;
+            jail.set_env("MOTCUA_SERVER__ADDR", "127.0.0.1:7000");
+            jail.set_env("DATABASE_URL", "postgres://u@h/db");
+            let config = Config::load(Some(Path::new("custom.toml")))?;
+            assert_eq!(config.server.addr, "127.0.0.1:7000");
+            assert_eq!(config.server.data_dir, PathBuf::from("/srv"));
+            assert_eq!(config.database_url(), "postgres://u@h/db");
+            assert_eq!(config.log.level, "info,tantivy=warn");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_the_data_folder() {
+        figment::Jail::expect_with(|_| {
+            let config = Config::load(None)?;
+            assert_eq!(config.database_url(), "sqlite://data/motcua.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("motcua.toml", "[server]\nadress = \"x\"\n")?;
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("adress"), "{err}");
+            Ok(())
+        });
+    }
+}

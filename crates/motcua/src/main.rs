@@ -1,0 +1,284 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use motcua::config::Config;
+use motcua::{bench, generate, server};
+
+/// motcua — public service portal and electronic one-stop shop ("một cửa").
+///
+/// Without DATABASE_URL, data lives in SQLite under the data folder (created on first start);
+/// with DATABASE_URL=postgres://… it lives in PostgreSQL. Settings come from built-in defaults,
+/// then motcua.toml (or --config), then MOTCUA_* environment variables
+/// (e.g. MOTCUA_SERVER__ADDR), then flags.
+#[derive(Parser)]
+#[command(name = "motcua", version, max_term_width = 100)]
+struct Cli {
+    /// A TOML configuration file (default: ./motcua.toml if present).
+    #[arg(long, global = true, env = "MOTCUA_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data folder (SQLite database, search index); overrides server.data_dir.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web portal and API (http://127.0.0.1:8080 by default).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080; overrides server.addr.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Load the demo province (Hải Phòng's real commune-level procedures, agencies and
+        /// life events) if it is not loaded yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import data files into the database; the running server re-indexes by itself.
+    #[command(subcommand)]
+    Import(Import),
+    /// Export data in exchange formats.
+    #[command(subcommand)]
+    Export(Export),
+    /// Generate synthetic data for scale work.
+    #[command(subcommand)]
+    Generate(Generate),
+    /// Measure; figures go to BENCHMARKS.md.
+    #[command(subcommand)]
+    Bench(Bench),
+    /// Create or upgrade the database schema and exit.
+    Migrate,
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Procedures in the national portal's catalogue format (a JSON array of DVCQG records).
+    /// All or nothing: a bad record is reported with its index, code and field, and nothing
+    /// is imported. Re-importing updates, never duplicates.
+    Procedures {
+        file: PathBuf,
+        /// Effective date for records without NGAYHIEULUC (default: today in Vietnam).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        effective_from: Option<chrono::NaiveDate>,
+    },
+    /// Agencies: a JSON array of {code, name, parent, level}.
+    Agencies { file: PathBuf },
+    /// Life events: a JSON array of {code, name_vi, name_en, description_vi, procedures}.
+    LifeEvents { file: PathBuf },
+    /// The file of a form template named by a procedure's required documents.
+    FormTemplate {
+        /// Procedure code, e.g. 1.014027.
+        procedure: String,
+        file: PathBuf,
+        /// The name the catalogue gives the template (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Export {
+    /// The procedures in force today, in the national catalogue format.
+    Procedures {
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Generate {
+    /// A synthetic national catalogue: procedures.dvcqg.json and agencies.json for the 34
+    /// provinces and their communes, importable with `motcua import`.
+    Catalogue {
+        #[arg(long, default_value_t = 7000)]
+        procedures: usize,
+        /// Communes per province (3,321 in all in 2025: about 98 each).
+        #[arg(long, default_value_t = 98)]
+        communes: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write into.
+        #[arg(long, short, default_value = "generated")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// In-process catalogue search over a generated catalogue: throughput and latency.
+    Search {
+        #[arg(long, default_value_t = 7000)]
+        procedures: usize,
+        /// Times the query mix is run.
+        #[arg(long, default_value_t = 2000)]
+        rounds: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref()).context("invalid configuration")?;
+    if let Some(dir) = cli.data_dir {
+        config.server.data_dir = dir;
+    }
+    init_logging(&config);
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Serve { addr, demo } => {
+            if let Some(addr) = addr {
+                config.server.addr = addr;
+            }
+            runtime.block_on(serve(config, demo))
+        }
+        Command::Import(what) => runtime.block_on(import(config, what)),
+        Command::Export(Export::Procedures { output }) => runtime.block_on(async {
+            let app = server::build(&config, false).await?;
+            let records = app.export_catalogue().await?;
+            let json = serde_json::to_string_pretty(&records)?;
+            match output {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => println!("{json}"),
+            }
+            eprintln!("exported {} procedures", records.len());
+            Ok(())
+        }),
+        Command::Generate(Generate::Catalogue { procedures, communes, seed, output }) => {
+            let catalogue = generate::catalogue(procedures, communes, seed);
+            std::fs::create_dir_all(&output)?;
+            std::fs::write(output.join("procedures.dvcqg.json"), serde_json::to_vec(&catalogue.procedures)?)?;
+            std::fs::write(output.join("agencies.json"), serde_json::to_vec(&catalogue.agencies)?)?;
+            println!(
+                "wrote {} procedures and {} agencies to {}",
+                catalogue.procedures.len(),
+                catalogue.agencies.len(),
+                output.display()
+            );
+            Ok(())
+        }
+        Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
+        Command::Migrate => runtime.block_on(async {
+            let url = config.database_url();
+            std::fs::create_dir_all(&config.server.data_dir)?;
+            store::open(&url, 1).await?;
+            println!("database {} is up to date", store::redact(&url));
+            Ok(())
+        }),
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let app = server::build(&config, demo).await?;
+    let listener = tokio::net::TcpListener::bind(&config.server.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.addr))?;
+    web::start_metrics_upkeep();
+    tracing::info!(
+        addr = %config.server.addr,
+        backend = ?app.backend(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "motcua is listening on http://{}",
+        listener.local_addr()?
+    );
+    let refresh = Duration::from_secs(config.server.index_refresh_secs.max(1));
+    server::run(app, listener, refresh, server::shutdown_signal()).await
+}
+
+async fn import(config: Config, what: Import) -> anyhow::Result<()> {
+    let app = server::build(&config, false).await?;
+    let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+    match what {
+        Import::Procedures { file, effective_from } => {
+            let bytes = read(&file)?;
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records {elapsed}")
+                    .expect("a valid template"),
+            );
+            let progress_bar = bar.clone();
+            let progress = move |done: u64| {
+                progress_bar.set_position(done);
+            };
+            bar.set_length(count_records(&bytes));
+            let report = app.import_catalogue(&bytes, effective_from, &progress).await;
+            bar.finish_and_clear();
+            let report = report.with_context(|| format!("nothing was imported from {}", file.display()))?;
+            app.refresh_index().await?;
+            println!(
+                "{}: {} new procedures, {} new versions, {} updated versions, {} unchanged",
+                file.display(),
+                report.new_procedures,
+                report.new_versions,
+                report.updated_versions,
+                report.unchanged
+            );
+        }
+        Import::Agencies { file } => {
+            let n = app.import_agencies(&read(&file)?).await.context("nothing was imported")?;
+            println!("{}: {n} agencies imported or updated", file.display());
+        }
+        Import::LifeEvents { file } => {
+            let n = app.import_life_events(&read(&file)?).await.context("nothing was imported")?;
+            app.refresh_index().await?;
+            println!("{}: {n} life events imported or updated", file.display());
+        }
+        Import::FormTemplate { procedure, file, name } => {
+            let file_name = match name {
+                Some(n) => n,
+                None => file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .context("the file has no usable name; pass --name")?
+                    .to_owned(),
+            };
+            let content = read(&file)?;
+            let template = app::FormTemplate { content_type: content_type(&file_name).into(), file_name, content };
+            app.put_form_template(&procedure, template).await?;
+            println!("{}: stored as a form template of {procedure}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// How many records a catalogue file holds, for the progress bar; 0 if it cannot be read.
+fn count_records(bytes: &[u8]) -> u64 {
+    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(bytes).map_or(0, |v| v.len() as u64)
+}
+
+fn content_type(file_name: &str) -> &'static str {
+    let lower = file_name.to_lowercase();
+    match lower.rsplit('.').next() {
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("doc") => "application/msword",
+        Some("pdf") => "application/pdf",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("odt") => "application/vnd.oasis.opendocument.text",
+        _ => "application/octet-stream",
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

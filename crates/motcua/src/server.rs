@@ -1,0 +1,79 @@
+//! Start-up and shutdown of `motcua serve`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::App;
+use search::CatalogueIndex;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Opens the database (running migrations), loads the demo data if asked, and brings the
+/// search index up to date with the catalogue.
+pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
+    let data_dir = &config.server.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let url = config.database_url();
+    let store = store::open(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", store::redact(&url)))?;
+    let index = CatalogueIndex::open_or_create(&data_dir.join("index"))
+        .context("cannot open the search index")?;
+    let app = App::new(store, Arc::new(index));
+    if demo && app.load_demo().await? {
+        tracing::info!("demo data loaded");
+    }
+    app.refresh_index().await?;
+    Ok(app)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn run(
+    app: App,
+    listener: TcpListener,
+    index_refresh: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let refresher = app.clone();
+    let refresh = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(index_refresh);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            // Picks up catalogue changes made by `motcua import` while the server runs.
+            if let Err(e) = refresher.refresh_index().await {
+                tracing::warn!(error = %e, "search index refresh failed");
+            }
+        }
+    });
+    let result = axum::serve(listener, web::router(app)).with_graceful_shutdown(shutdown).await;
+    refresh.abort();
+    result.context("the HTTP server failed")
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

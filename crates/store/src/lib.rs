@@ -1,0 +1,158 @@
+//! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
+//! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data breaks a rule of the schema, e.g. an agency whose parent does not exist.
+    #[error("conflicting data: {0}")]
+    Conflict(String),
+    /// A row that the application wrote cannot be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL '{0}': use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to a query that failed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What an import changed, for the operator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub new_procedures: usize,
+    pub new_versions: usize,
+    pub updated_versions: usize,
+    pub unchanged: usize,
+}
+
+impl ImportReport {
+    pub fn changed(&self) -> bool {
+        self.new_procedures + self.new_versions + self.updated_versions > 0
+    }
+}
+
+/// A callback told how far a long operation has come.
+pub type Progress = dyn Fn(u64) + Send + Sync;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormTemplate {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    async fn levels(&self) -> Result<Vec<Level>>;
+    /// Inserts or updates agencies; parents must exist or come earlier in the slice.
+    async fn upsert_agencies(&self, agencies: &[Agency]) -> Result<()>;
+    async fn agencies(&self) -> Result<Vec<Agency>>;
+    async fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>>;
+    /// How many agencies sit at a level, and the first `limit` of them by code.
+    async fn agencies_at_level(&self, level: &str, limit: i64) -> Result<(i64, Vec<Agency>)>;
+
+    /// Stores procedure versions in one transaction: a version with the same effective date is
+    /// replaced, one identical to the version already in force then is skipped.
+    /// `progress` is told how many records have been handled so far.
+    async fn import_procedures(
+        &self,
+        procedures: &[Procedure],
+        progress: &Progress,
+    ) -> Result<ImportReport>;
+    /// The version in force on `on`, or the first upcoming one if none is in force yet.
+    async fn procedure(&self, code: &ProcedureCode, on: NaiveDate) -> Result<Option<Procedure>>;
+    /// Effective dates of every version of a procedure, oldest first.
+    async fn procedure_versions(&self, code: &ProcedureCode) -> Result<Vec<NaiveDate>>;
+    /// The version of every procedure in force on `on` (see [`Store::procedure`]), by code.
+    async fn current_procedures(&self, on: NaiveDate) -> Result<Vec<Procedure>>;
+    async fn procedure_count(&self) -> Result<i64>;
+    /// Goes up by one whenever the catalogue changes; the search index records the value it
+    /// was built from, so a different value means the index is stale.
+    async fn catalogue_generation(&self) -> Result<i64>;
+
+    /// Replaces the given life events and their procedure lists.
+    async fn upsert_life_events(&self, events: &[LifeEvent]) -> Result<()>;
+    async fn life_events(&self) -> Result<Vec<LifeEvent>>;
+
+    async fn put_form_template(&self, code: &ProcedureCode, template: &FormTemplate) -> Result<()>;
+    /// File names of the stored form templates of a procedure.
+    async fn form_template_names(&self, code: &ProcedureCode) -> Result<Vec<String>>;
+    async fn form_template(
+        &self,
+        code: &ProcedureCode,
+        file_name: &str,
+    ) -> Result<Option<FormTemplate>>;
+
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+}
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and runs its migrations.
+pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url, max_connections).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url, max_connections).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact(url)))
+    }
+}
+
+/// A URL without its password, fit for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("sqlite://data/motcua.db"), "sqlite://data/motcua.db");
+    }
+}

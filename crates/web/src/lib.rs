@@ -1,0 +1,51 @@
+//! HTTP: the public portal (server-rendered HTML that works without JavaScript), the JSON API
+//! under `/api/v1` with its OpenAPI document, and the operational endpoints.
+
+mod api;
+mod error;
+mod i18n;
+mod ops;
+mod pages;
+mod params;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use api::ApiDoc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: app::App,
+}
+
+/// The whole HTTP surface of motcua.
+pub fn router(app: app::App) -> Router {
+    let state = AppState { app };
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(ops::routes())
+        // After routing, so that requests are labelled by their route template.
+        .route_layer(middleware::from_fn(ops::record_metrics))
+        .fallback(pages::not_found)
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .with_state(state)
+}
+
+/// Starts the background work the metrics exporter needs; call once per process.
+pub fn start_metrics_upkeep() {
+    let handle = ops::metrics_handle().clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
