@@ -28,6 +28,26 @@ pub struct CatalogueSearch {
     pub offset: usize,
 }
 
+impl CatalogueSearch {
+    /// What is wrong with the requested page, if anything.
+    pub fn paging_errors(&self) -> Vec<domain::InvalidField> {
+        let mut errors = Vec::new();
+        if self.limit == 0 || self.limit > MAX_LIMIT {
+            errors.push(domain::InvalidField::new(
+                "limit",
+                format!("{} is not between 1 and {MAX_LIMIT}", self.limit),
+            ));
+        }
+        if self.offset > MAX_OFFSET {
+            errors.push(domain::InvalidField::new(
+                "offset",
+                format!("{} is more than {MAX_OFFSET}", self.offset),
+            ));
+        }
+        errors
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub results: SearchResults,
@@ -71,16 +91,7 @@ pub struct AgencyNode {
 
 impl App {
     pub async fn search_catalogue(&self, search: CatalogueSearch) -> Result<SearchPage> {
-        let mut errors = Vec::new();
-        if search.limit == 0 || search.limit > MAX_LIMIT {
-            errors.push(domain::InvalidField::new(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-        if search.offset > MAX_OFFSET {
-            errors.push(domain::InvalidField::new("offset", format!("must be at most {MAX_OFFSET}")));
-        }
+        let mut errors = search.paging_errors();
         let online = match search.online.as_deref() {
             None => None,
             Some(code) => OnlineService::from_code(code).or_else(|| {
@@ -117,8 +128,12 @@ impl App {
                     Some(a) if search.level.as_ref().is_some_and(|l| *l != a.level) => {
                         errors.push(domain::InvalidField::new(
                             "level",
-                            format!("agency {} is at level {}, not {}", a.code, a.level,
-                                search.level.as_deref().unwrap_or_default()),
+                            format!(
+                                "agency {} is at level {}, not {}",
+                                a.code,
+                                a.level,
+                                search.level.as_deref().unwrap_or_default()
+                            ),
                         ));
                     }
                     Some(a) => {
@@ -145,14 +160,26 @@ impl App {
             .await
             .map_err(|e| AppError::Conflict(format!("search task failed: {e}")))??;
         let life_events = self.store.life_events().await?;
-        Ok(SearchPage { results, levels, life_events, agency })
+        Ok(SearchPage {
+            results,
+            levels,
+            life_events,
+            agency,
+        })
     }
 
     pub async fn home(&self) -> Result<Home> {
-        let all = self.index.search(&SearchQuery { limit: 1, ..Default::default() })?;
+        let all = self.index.search(&SearchQuery {
+            limit: 1,
+            ..Default::default()
+        })?;
         let events = self.store.life_events().await?;
-        let counts: HashMap<&str, u64> =
-            all.facets.life_events.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        let counts: HashMap<&str, u64> = all
+            .facets
+            .life_events
+            .iter()
+            .map(|(c, n)| (c.as_str(), *n))
+            .collect();
         let life_events = events
             .iter()
             .map(|e| (e.clone(), counts.get(e.code.as_str()).copied().unwrap_or(0)))
@@ -166,9 +193,16 @@ impl App {
     }
 
     pub async fn procedure(&self, raw_code: &str) -> Result<ProcedureDetail> {
-        let not_found = || AppError::NotFound { what: "procedure", id: raw_code.to_owned() };
+        let not_found = || AppError::NotFound {
+            what: "procedure",
+            id: raw_code.to_owned(),
+        };
         let code = ProcedureCode::parse(raw_code).map_err(|_| not_found())?;
-        let procedure = self.store.procedure(&code, today()).await?.ok_or_else(not_found)?;
+        let procedure = self
+            .store
+            .procedure(&code, today())
+            .await?
+            .ok_or_else(not_found)?;
         let versions = self.store.procedure_versions(&code).await?;
         let life_events = self
             .store
@@ -179,12 +213,28 @@ impl App {
             .collect();
         let levels = self.store.levels().await?;
         let mut implementing = Vec::new();
-        for level in levels.into_iter().filter(|l| procedure.levels.contains(&l.code)) {
-            let (total, agencies) = self.store.agencies_at_level(&level.code, AGENCIES_SHOWN).await?;
-            implementing.push(ImplementingLevel { level, total, agencies });
+        for level in levels
+            .into_iter()
+            .filter(|l| procedure.levels.contains(&l.code))
+        {
+            let (total, agencies) = self
+                .store
+                .agencies_at_level(&level.code, AGENCIES_SHOWN)
+                .await?;
+            implementing.push(ImplementingLevel {
+                level,
+                total,
+                agencies,
+            });
         }
         let form_files = self.store.form_template_names(&code).await?;
-        Ok(ProcedureDetail { procedure, versions, life_events, implementing, form_files })
+        Ok(ProcedureDetail {
+            procedure,
+            versions,
+            life_events,
+            implementing,
+            form_files,
+        })
     }
 
     pub async fn levels(&self) -> Result<Vec<Level>> {
@@ -210,23 +260,35 @@ impl App {
     }
 
     pub async fn form_template(&self, code: &str, file_name: &str) -> Result<store::FormTemplate> {
-        let not_found = || AppError::NotFound { what: "form template", id: format!("{code}/{file_name}") };
+        let not_found = || AppError::NotFound {
+            what: "form template",
+            id: format!("{code}/{file_name}"),
+        };
         let code = ProcedureCode::parse(code).map_err(|_| not_found())?;
-        self.store.form_template(&code, file_name).await?.ok_or_else(not_found)
+        self.store
+            .form_template(&code, file_name)
+            .await?
+            .ok_or_else(not_found)
     }
 
     /// Stores the file of a form template that a procedure's required documents name.
     pub async fn put_form_template(&self, code: &str, template: store::FormTemplate) -> Result<()> {
         let code = ProcedureCode::parse(code)?;
-        let procedure = self
-            .store
-            .procedure(&code, today())
-            .await?
-            .ok_or_else(|| AppError::NotFound { what: "procedure", id: code.to_string() })?;
+        let procedure =
+            self.store
+                .procedure(&code, today())
+                .await?
+                .ok_or_else(|| AppError::NotFound {
+                    what: "procedure",
+                    id: code.to_string(),
+                })?;
         if !procedure.form_templates().any(|f| f == template.file_name) {
             return Err(AppError::invalid(
                 "file_name",
-                format!("procedure {code} names no form template '{}'", template.file_name),
+                format!(
+                    "procedure {code} names no form template '{}'",
+                    template.file_name
+                ),
             ));
         }
         Ok(self.store.put_form_template(&code, &template).await?)
@@ -249,7 +311,10 @@ impl App {
     pub async fn export_catalogue(&self) -> Result<Vec<dvcqg::Record>> {
         let levels = self.store.levels().await?;
         let procedures = self.store.current_procedures(today()).await?;
-        Ok(procedures.iter().map(|p| dvcqg::from_procedure(p, &levels)).collect())
+        Ok(procedures
+            .iter()
+            .map(|p| dvcqg::from_procedure(p, &levels))
+            .collect())
     }
 
     /// Inserts or updates agencies from a JSON array of `{code, name, parent, level}`.
@@ -268,8 +333,10 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let ordered: Vec<Agency> =
-            domain::agency::tree_order(&agencies).into_iter().map(|(_, a)| a.clone()).collect();
+        let ordered: Vec<Agency> = domain::agency::tree_order(&agencies)
+            .into_iter()
+            .map(|(_, a)| a.clone())
+            .collect();
         self.store.upsert_agencies(&ordered).await?;
         Ok(ordered.len())
     }
@@ -296,7 +363,10 @@ impl App {
                 .iter()
                 .map(|p| Indexable {
                     procedure: p,
-                    life_events: events.iter().filter(|e| e.procedures.contains(&p.code)).collect(),
+                    life_events: events
+                        .iter()
+                        .filter(|e| e.procedures.contains(&p.code))
+                        .collect(),
                 })
                 .collect();
             index.rebuild(&items, generation)

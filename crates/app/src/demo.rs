@@ -19,14 +19,22 @@ impl App {
         for part in [PROCEDURES, AGENCIES, LIFE_EVENTS] {
             hasher.update(part);
         }
-        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if self.store.meta(LOADED_KEY).await?.as_deref() == Some(digest.as_str()) {
             return Ok(false);
         }
         let (y, m, d) = EFFECTIVE_FROM;
         self.import_agencies(AGENCIES).await?;
-        self.import_catalogue(PROCEDURES, chrono::NaiveDate::from_ymd_opt(y, m, d), &|_| {})
-            .await?;
+        self.import_catalogue(
+            PROCEDURES,
+            chrono::NaiveDate::from_ymd_opt(y, m, d),
+            &|_| {},
+        )
+        .await?;
         self.import_life_events(LIFE_EVENTS).await?;
         self.store.set_meta(LOADED_KEY, &digest).await?;
         Ok(true)

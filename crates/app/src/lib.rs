@@ -12,8 +12,7 @@ use search::CatalogueIndex;
 use store::Store;
 
 pub use catalogue::{
-    AgencyNode, CatalogueSearch, Home, ImplementingLevel, ProcedureDetail, SearchPage,
-    MAX_LIMIT,
+    AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };
 pub use error::AppError;
 pub use search::{Card, Facets, Hit};

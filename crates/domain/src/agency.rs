@@ -95,8 +95,13 @@ pub fn tree_order(agencies: &[Agency]) -> Vec<(usize, &Agency)> {
         list.sort_by(|a, b| a.code.cmp(&b.code));
     }
     let mut out = Vec::with_capacity(agencies.len());
-    let mut stack: Vec<(usize, &Agency)> =
-        children.get(&None).into_iter().flatten().rev().map(|a| (0, *a)).collect();
+    let mut stack: Vec<(usize, &Agency)> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|a| (0, *a))
+        .collect();
     while let Some((depth, agency)) = stack.pop() {
         out.push((depth, agency));
         if let Some(kids) = children.get(&Some(&agency.code)) {
@@ -123,7 +128,13 @@ mod tests {
     fn parses_agency_codes() {
         assert!(AgencyCode::parse("000.00.00.H31").is_ok());
         assert!(AgencyCode::parse("001.12.34.G01").is_ok());
-        for bad in ["", "000.00.00", "000.00.00.h31", "00.00.00.H31", "000.00.00.H3X"] {
+        for bad in [
+            "",
+            "000.00.00",
+            "000.00.00.h31",
+            "00.00.00.H31",
+            "000.00.00.H3X",
+        ] {
             let err = AgencyCode::parse(bad).unwrap_err();
             assert_eq!(err.field, "code", "{bad}");
         }
@@ -137,8 +148,10 @@ mod tests {
             agency("002.01.00.H31", Some("001.01.00.H31")),
             agency("000.00.00.H26", None),
         ];
-        let order: Vec<(usize, &str)> =
-            tree_order(&list).into_iter().map(|(d, a)| (d, a.code.as_str())).collect();
+        let order: Vec<(usize, &str)> = tree_order(&list)
+            .into_iter()
+            .map(|(d, a)| (d, a.code.as_str()))
+            .collect();
         assert_eq!(
             order,
             vec![

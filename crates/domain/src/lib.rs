@@ -10,8 +10,8 @@ pub mod text;
 
 pub use agency::{Agency, AgencyCode, Level};
 pub use procedure::{
-    Channel, ChannelOption, DocumentGroup, Fee, LegalDocument, LifeEvent, OnlineService,
-    Procedure, ProcedureCode, ProcessingTime, RequiredDocument, Sector, StepGroup, TimeUnit,
+    Channel, ChannelOption, DocumentGroup, Fee, LegalDocument, LifeEvent, OnlineService, Procedure,
+    ProcedureCode, ProcessingTime, RequiredDocument, Sector, StepGroup, TimeUnit,
 };
 
 /// A value that failed validation, with the name of the field that is wrong.
@@ -24,6 +24,9 @@ pub struct InvalidField {
 
 impl InvalidField {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }

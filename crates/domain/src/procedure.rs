@@ -19,7 +19,9 @@ impl ProcedureCode {
             return Err(InvalidField::new("MATTHC", "the procedure code is empty"));
         }
         if raw.len() > Self::MAX_LEN
-            || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         {
             return Err(InvalidField::new(
                 "MATTHC",
@@ -80,7 +82,9 @@ impl Channel {
     }
 
     pub fn from_national_code(code: i64) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| i64::from(c.national_code()) == code)
+        Self::ALL
+            .into_iter()
+            .find(|c| i64::from(c.national_code()) == code)
     }
 
     pub fn name_vi(self) -> &'static str {
@@ -113,8 +117,11 @@ pub enum OnlineService {
 }
 
 impl OnlineService {
-    pub const ALL: [OnlineService; 3] =
-        [OnlineService::Full, OnlineService::Partial, OnlineService::None];
+    pub const ALL: [OnlineService; 3] = [
+        OnlineService::Full,
+        OnlineService::Partial,
+        OnlineService::None,
+    ];
 
     pub fn catalogue_name(self) -> &'static str {
         match self {
@@ -125,7 +132,9 @@ impl OnlineService {
     }
 
     pub fn from_catalogue_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.catalogue_name().eq_ignore_ascii_case(name.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|o| o.catalogue_name().eq_ignore_ascii_case(name.trim()))
     }
 
     pub fn code(self) -> &'static str {
@@ -181,7 +190,9 @@ impl TimeUnit {
 
     pub fn from_catalogue_name(name: &str) -> Option<Self> {
         let folded = crate::text::fold(name.trim());
-        Self::ALL.into_iter().find(|u| crate::text::fold(u.catalogue_name()) == folded)
+        Self::ALL
+            .into_iter()
+            .find(|u| crate::text::fold(u.catalogue_name()) == folded)
     }
 
     pub fn name_en(self) -> &'static str {
@@ -321,7 +332,10 @@ mod tests {
     #[test]
     fn procedure_codes() {
         assert!(ProcedureCode::parse("1.001193").is_ok());
-        assert_eq!(ProcedureCode::parse(" 2.000528 ").unwrap().as_str(), "2.000528");
+        assert_eq!(
+            ProcedureCode::parse(" 2.000528 ").unwrap().as_str(),
+            "2.000528"
+        );
         assert_eq!(ProcedureCode::parse("").unwrap_err().field, "MATTHC");
         assert!(ProcedureCode::parse("1.00 1193").is_err());
         assert!(ProcedureCode::looks_like_code("1.001193"));
@@ -333,14 +347,23 @@ mod tests {
         for u in TimeUnit::ALL {
             assert_eq!(TimeUnit::from_catalogue_name(u.catalogue_name()), Some(u));
         }
-        assert_eq!(TimeUnit::from_catalogue_name("ngày làm việc"), Some(TimeUnit::WorkingDays));
+        assert_eq!(
+            TimeUnit::from_catalogue_name("ngày làm việc"),
+            Some(TimeUnit::WorkingDays)
+        );
         assert_eq!(TimeUnit::from_catalogue_name("Tuần"), None);
         for o in OnlineService::ALL {
-            assert_eq!(OnlineService::from_catalogue_name(o.catalogue_name()), Some(o));
+            assert_eq!(
+                OnlineService::from_catalogue_name(o.catalogue_name()),
+                Some(o)
+            );
             assert_eq!(OnlineService::from_code(o.code()), Some(o));
         }
         for c in Channel::ALL {
-            assert_eq!(Channel::from_national_code(c.national_code().into()), Some(c));
+            assert_eq!(
+                Channel::from_national_code(c.national_code().into()),
+                Some(c)
+            );
         }
         assert_eq!(Channel::from_national_code(4), None);
     }

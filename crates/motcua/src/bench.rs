@@ -11,7 +11,11 @@ use crate::generate;
 
 /// A mix of what people type: unaccented, accented, with a typo, a code, filters, and paging.
 fn queries() -> Vec<SearchQuery> {
-    let text = |t: &str| SearchQuery { text: t.into(), limit: 20, ..Default::default() };
+    let text = |t: &str| SearchQuery {
+        text: t.into(),
+        limit: 20,
+        ..Default::default()
+    };
     vec![
         text("dang ky khai sinh"),
         text("Đăng ký khai sinh"),
@@ -25,9 +29,24 @@ fn queries() -> Vec<SearchQuery> {
         text("dang ki ket hon"),
         text("9.000123"),
         text("9.0012"),
-        SearchQuery { text: "giay phep".into(), sector: Some("Xây dựng".into()), limit: 20, ..Default::default() },
-        SearchQuery { levels: vec!["commune".into()], limit: 20, offset: 40, ..Default::default() },
-        SearchQuery { text: "cap".into(), online: Some(domain::OnlineService::Full), limit: 20, ..Default::default() },
+        SearchQuery {
+            text: "giay phep".into(),
+            sector: Some("Xây dựng".into()),
+            limit: 20,
+            ..Default::default()
+        },
+        SearchQuery {
+            levels: vec!["commune".into()],
+            limit: 20,
+            offset: 40,
+            ..Default::default()
+        },
+        SearchQuery {
+            text: "cap".into(),
+            online: Some(domain::OnlineService::Full),
+            limit: 20,
+            ..Default::default()
+        },
     ]
 }
 
@@ -53,11 +72,20 @@ pub fn search(procedures: usize, rounds: usize) -> anyhow::Result<()> {
         .map(|r| dvcqg::to_procedure(r, &levels, day))
         .collect::<Result<Vec<_>, _>>()?;
     let index = CatalogueIndex::in_memory()?;
-    let items: Vec<Indexable<'_>> =
-        catalogue.iter().map(|p| Indexable { procedure: p, life_events: Vec::new() }).collect();
+    let items: Vec<Indexable<'_>> = catalogue
+        .iter()
+        .map(|p| Indexable {
+            procedure: p,
+            life_events: Vec::new(),
+        })
+        .collect();
     let start = Instant::now();
     index.rebuild(&items, 1)?;
-    println!("indexed {} procedures in {:.0} ms", index.len(), start.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "indexed {} procedures in {:.0} ms",
+        index.len(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
 
     let queries = queries();
     for q in &queries {

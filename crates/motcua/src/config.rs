@@ -52,8 +52,14 @@ impl Default for Config {
                 data_dir: PathBuf::from("data"),
                 index_refresh_secs: 10,
             },
-            database: Database { url: None, max_connections: 16 },
-            log: Log { format: "text".into(), level: "info,tantivy=warn".into() },
+            database: Database {
+                url: None,
+                max_connections: 16,
+            },
+            log: Log {
+                format: "text".into(),
+                level: "info,tantivy=warn".into(),
+            },
         }
     }
 }
@@ -63,38 +69,57 @@ pub const DEFAULT_FILE: &str = "motcua.toml";
 impl Config {
     /// Loads the layers; `file` is the `--config` flag (or `MOTCUA_CONFIG`). Without it,
     /// `motcua.toml` in the working folder is read if it exists.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
         figment
-            .merge(Env::prefixed("MOTCUA_").ignore(&["CONFIG"]).split("__"))
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            // Settings are always nested (`SECTION__KEY`); other MOTCUA_ variables (such as
+            // MOTCUA_CONFIG or the tests' MOTCUA_TEST_…) are not settings.
+            .merge(
+                Env::prefixed("MOTCUA_")
+                    .filter(|k| k.as_str().contains("__"))
+                    .split("__"),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
             .extract()
+            .map_err(Box::new)
     }
 
     /// The database to use: the configured URL, else SQLite in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) if !url.trim().is_empty() => url.clone(),
-            _ => format!("sqlite://{}", self.server.data_dir.join("motcua.db").display()),
+            _ => format!(
+                "sqlite://{}",
+                self.server.data_dir.join("motcua.db").display()
+            ),
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its error type unboxed.
 mod tests {
     use super::*;
 
     #[test]
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "[server]\naddr = \"0.0.0.0:9000\"\ndata_dir = \"/srv\"\n")?;
+            jail.create_file(
+                "custom.toml",
+                "[server]\naddr = \"0.0.0.0:9000\"\ndata_dir = \"/srv\"\n",
+            )?;
             jail.set_env("MOTCUA_SERVER__ADDR", "127.0.0.1:7000");
             jail.set_env("DATABASE_URL", "postgres://u@h/db");
-            let config = Config::load(Some(Path::new("custom.toml")))?;
+            jail.set_env("MOTCUA_TEST_SOMETHING", "not a setting");
+            let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| *e)?;
             assert_eq!(config.server.addr, "127.0.0.1:7000");
             assert_eq!(config.server.data_dir, PathBuf::from("/srv"));
             assert_eq!(config.database_url(), "postgres://u@h/db");
@@ -106,7 +131,7 @@ mod tests {
     #[test]
     fn defaults_use_sqlite_in_the_data_folder() {
         figment::Jail::expect_with(|_| {
-            let config = Config::load(None)?;
+            let config = Config::load(None).map_err(|e| *e)?;
             assert_eq!(config.database_url(), "sqlite://data/motcua.db");
             Ok(())
         });

@@ -13,14 +13,50 @@ use serde::Serialize;
 
 /// The 34 provinces and centrally-run cities since 1 July 2025.
 pub const PROVINCES: [&str; 34] = [
-    "Hà Nội", "Huế", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa",
-    "Nghệ An", "Hà Tĩnh", "Cao Bằng", "Tuyên Quang", "Lào Cai", "Thái Nguyên", "Phú Thọ",
-    "Bắc Ninh", "Hưng Yên", "Hải Phòng", "Ninh Bình", "Quảng Trị", "Đà Nẵng", "Quảng Ngãi",
-    "Gia Lai", "Khánh Hòa", "Lâm Đồng", "Đắk Lắk", "Hồ Chí Minh", "Đồng Nai", "Tây Ninh",
-    "Cần Thơ", "Vĩnh Long", "Đồng Tháp", "Cà Mau", "An Giang",
+    "Hà Nội",
+    "Huế",
+    "Lai Châu",
+    "Điện Biên",
+    "Sơn La",
+    "Lạng Sơn",
+    "Quảng Ninh",
+    "Thanh Hóa",
+    "Nghệ An",
+    "Hà Tĩnh",
+    "Cao Bằng",
+    "Tuyên Quang",
+    "Lào Cai",
+    "Thái Nguyên",
+    "Phú Thọ",
+    "Bắc Ninh",
+    "Hưng Yên",
+    "Hải Phòng",
+    "Ninh Bình",
+    "Quảng Trị",
+    "Đà Nẵng",
+    "Quảng Ngãi",
+    "Gia Lai",
+    "Khánh Hòa",
+    "Lâm Đồng",
+    "Đắk Lắk",
+    "Hồ Chí Minh",
+    "Đồng Nai",
+    "Tây Ninh",
+    "Cần Thơ",
+    "Vĩnh Long",
+    "Đồng Tháp",
+    "Cà Mau",
+    "An Giang",
 ];
 
-const CITIES: [&str; 6] = ["Hà Nội", "Huế", "Hải Phòng", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ"];
+const CITIES: [&str; 6] = [
+    "Hà Nội",
+    "Huế",
+    "Hải Phòng",
+    "Đà Nẵng",
+    "Hồ Chí Minh",
+    "Cần Thơ",
+];
 
 const PLACE_SYLLABLES: [&str; 40] = [
     "An", "Bình", "Phú", "Tân", "Hòa", "Thạnh", "Long", "Phước", "Hưng", "Thịnh", "Mỹ", "Vĩnh",
@@ -30,39 +66,188 @@ const PLACE_SYLLABLES: [&str; 40] = [
 ];
 
 const DEPARTMENTS: [&str; 8] = [
-    "Sở Tư pháp", "Sở Nội vụ", "Sở Y tế", "Sở Tài chính", "Sở Nông nghiệp và Môi trường",
-    "Sở Xây dựng", "Sở Công Thương", "Sở Giáo dục và Đào tạo",
+    "Sở Tư pháp",
+    "Sở Nội vụ",
+    "Sở Y tế",
+    "Sở Tài chính",
+    "Sở Nông nghiệp và Môi trường",
+    "Sở Xây dựng",
+    "Sở Công Thương",
+    "Sở Giáo dục và Đào tạo",
 ];
 
 /// (sector, things a procedure of that sector is about)
 const SECTORS: [(&str, &[&str]); 16] = [
-    ("Hộ tịch", &["khai sinh", "khai tử", "kết hôn", "nhận cha, mẹ, con", "giám hộ", "thay đổi, cải chính hộ tịch", "xác nhận tình trạng hôn nhân"]),
-    ("Chứng thực", &["bản sao từ bản chính", "chữ ký", "hợp đồng, giao dịch", "văn bản khai nhận di sản", "chữ ký người dịch"]),
-    ("Đất đai", &["quyền sử dụng đất", "tài sản gắn liền với đất", "giao đất, cho thuê đất", "chuyển mục đích sử dụng đất", "hòa giải tranh chấp đất đai"]),
-    ("Xây dựng", &["giấy phép xây dựng", "giấy phép sửa chữa, cải tạo công trình", "chứng chỉ hành nghề xây dựng", "thiết kế cơ sở"]),
-    ("Thành lập và hoạt động doanh nghiệp", &["đăng ký doanh nghiệp", "hộ kinh doanh", "chi nhánh, văn phòng đại diện", "tạm ngừng kinh doanh"]),
-    ("Bảo trợ xã hội", &["trợ cấp xã hội hằng tháng", "hỗ trợ chi phí mai táng", "trợ cấp hưu trí xã hội", "chăm sóc, nuôi dưỡng đối tượng bảo trợ"]),
-    ("Người có công", &["trợ cấp ưu đãi", "trợ cấp thờ cúng liệt sĩ", "giấy xác nhận thân nhân người có công"]),
-    ("Y tế dự phòng", &["giấy chứng nhận đủ điều kiện an toàn thực phẩm", "chứng chỉ hành nghề khám bệnh, chữa bệnh", "giấy phép hoạt động cơ sở y tế"]),
-    ("Dược phẩm", &["chứng chỉ hành nghề dược", "giấy chứng nhận đủ điều kiện kinh doanh dược"]),
-    ("Giáo dục và Đào tạo", &["chuyển trường", "cơ sở giáo dục mầm non", "văn bằng, chứng chỉ", "trung tâm ngoại ngữ, tin học"]),
-    ("Văn hóa", &["tổ chức lễ hội", "giấy phép quảng cáo", "kinh doanh karaoke", "di tích lịch sử - văn hóa"]),
-    ("Giao thông vận tải", &["giấy phép lái xe", "đăng ký phương tiện", "giấy phép kinh doanh vận tải", "cấp phép thi công trên đường bộ"]),
-    ("Lao động", &["giấy phép lao động cho người nước ngoài", "trợ cấp thất nghiệp", "thỏa ước lao động tập thể"]),
-    ("Tài nguyên nước", &["giấy phép khai thác nước dưới đất", "giấy phép xả nước thải"]),
-    ("Công Thương", &["giấy phép bán lẻ rượu", "cửa hàng bán lẻ LPG chai", "giấy chứng nhận đủ điều kiện kinh doanh xăng dầu"]),
-    ("Quản lý nhà nước về hội, quỹ", &["thành lập hội", "ban vận động thành lập hội", "quỹ xã hội, quỹ từ thiện"]),
+    (
+        "Hộ tịch",
+        &[
+            "khai sinh",
+            "khai tử",
+            "kết hôn",
+            "nhận cha, mẹ, con",
+            "giám hộ",
+            "thay đổi, cải chính hộ tịch",
+            "xác nhận tình trạng hôn nhân",
+        ],
+    ),
+    (
+        "Chứng thực",
+        &[
+            "bản sao từ bản chính",
+            "chữ ký",
+            "hợp đồng, giao dịch",
+            "văn bản khai nhận di sản",
+            "chữ ký người dịch",
+        ],
+    ),
+    (
+        "Đất đai",
+        &[
+            "quyền sử dụng đất",
+            "tài sản gắn liền với đất",
+            "giao đất, cho thuê đất",
+            "chuyển mục đích sử dụng đất",
+            "hòa giải tranh chấp đất đai",
+        ],
+    ),
+    (
+        "Xây dựng",
+        &[
+            "giấy phép xây dựng",
+            "giấy phép sửa chữa, cải tạo công trình",
+            "chứng chỉ hành nghề xây dựng",
+            "thiết kế cơ sở",
+        ],
+    ),
+    (
+        "Thành lập và hoạt động doanh nghiệp",
+        &[
+            "đăng ký doanh nghiệp",
+            "hộ kinh doanh",
+            "chi nhánh, văn phòng đại diện",
+            "tạm ngừng kinh doanh",
+        ],
+    ),
+    (
+        "Bảo trợ xã hội",
+        &[
+            "trợ cấp xã hội hằng tháng",
+            "hỗ trợ chi phí mai táng",
+            "trợ cấp hưu trí xã hội",
+            "chăm sóc, nuôi dưỡng đối tượng bảo trợ",
+        ],
+    ),
+    (
+        "Người có công",
+        &[
+            "trợ cấp ưu đãi",
+            "trợ cấp thờ cúng liệt sĩ",
+            "giấy xác nhận thân nhân người có công",
+        ],
+    ),
+    (
+        "Y tế dự phòng",
+        &[
+            "giấy chứng nhận đủ điều kiện an toàn thực phẩm",
+            "chứng chỉ hành nghề khám bệnh, chữa bệnh",
+            "giấy phép hoạt động cơ sở y tế",
+        ],
+    ),
+    (
+        "Dược phẩm",
+        &[
+            "chứng chỉ hành nghề dược",
+            "giấy chứng nhận đủ điều kiện kinh doanh dược",
+        ],
+    ),
+    (
+        "Giáo dục và Đào tạo",
+        &[
+            "chuyển trường",
+            "cơ sở giáo dục mầm non",
+            "văn bằng, chứng chỉ",
+            "trung tâm ngoại ngữ, tin học",
+        ],
+    ),
+    (
+        "Văn hóa",
+        &[
+            "tổ chức lễ hội",
+            "giấy phép quảng cáo",
+            "kinh doanh karaoke",
+            "di tích lịch sử - văn hóa",
+        ],
+    ),
+    (
+        "Giao thông vận tải",
+        &[
+            "giấy phép lái xe",
+            "đăng ký phương tiện",
+            "giấy phép kinh doanh vận tải",
+            "cấp phép thi công trên đường bộ",
+        ],
+    ),
+    (
+        "Lao động",
+        &[
+            "giấy phép lao động cho người nước ngoài",
+            "trợ cấp thất nghiệp",
+            "thỏa ước lao động tập thể",
+        ],
+    ),
+    (
+        "Tài nguyên nước",
+        &[
+            "giấy phép khai thác nước dưới đất",
+            "giấy phép xả nước thải",
+        ],
+    ),
+    (
+        "Công Thương",
+        &[
+            "giấy phép bán lẻ rượu",
+            "cửa hàng bán lẻ LPG chai",
+            "giấy chứng nhận đủ điều kiện kinh doanh xăng dầu",
+        ],
+    ),
+    (
+        "Quản lý nhà nước về hội, quỹ",
+        &[
+            "thành lập hội",
+            "ban vận động thành lập hội",
+            "quỹ xã hội, quỹ từ thiện",
+        ],
+    ),
 ];
 
 const ACTIONS: [&str; 16] = [
-    "Cấp", "Cấp lại", "Cấp đổi", "Điều chỉnh", "Gia hạn", "Đăng ký", "Đăng ký lại", "Thu hồi",
-    "Công nhận", "Xác nhận", "Thẩm định", "Phê duyệt", "Chấm dứt", "Thông báo", "Giải quyết",
+    "Cấp",
+    "Cấp lại",
+    "Cấp đổi",
+    "Điều chỉnh",
+    "Gia hạn",
+    "Đăng ký",
+    "Đăng ký lại",
+    "Thu hồi",
+    "Công nhận",
+    "Xác nhận",
+    "Thẩm định",
+    "Phê duyệt",
+    "Chấm dứt",
+    "Thông báo",
+    "Giải quyết",
     "Đính chính",
 ];
 
 const QUALIFIERS: [&str; 8] = [
-    "", "đối với tổ chức", "đối với cá nhân", "có yếu tố nước ngoài", "trong trường hợp bị mất, hỏng",
-    "cho người dân tộc thiểu số", "đối với doanh nghiệp nhỏ và vừa", "thực hiện tại cấp xã",
+    "",
+    "đối với tổ chức",
+    "đối với cá nhân",
+    "có yếu tố nước ngoài",
+    "trong trường hợp bị mất, hỏng",
+    "cho người dân tộc thiểu số",
+    "đối với doanh nghiệp nhỏ và vừa",
+    "thực hiện tại cấp xã",
 ];
 
 #[derive(Serialize)]
@@ -86,7 +271,9 @@ pub fn catalogue(procedures: usize, communes_per_province: usize, seed: u64) -> 
         agencies: agencies(&mut rng, communes_per_province),
         procedures: {
             let names = names();
-            (0..procedures).map(|i| procedure(&mut rng, &names, i)).collect()
+            (0..procedures)
+                .map(|i| procedure(&mut rng, &names, i))
+                .collect()
         },
     }
 }
@@ -96,7 +283,11 @@ fn agencies(rng: &mut StdRng, communes: usize) -> Vec<GeneratedAgency> {
     for (p, province) in PROVINCES.iter().enumerate() {
         let suffix = format!("H{:02}", p + 1);
         let root = format!("000.00.00.{suffix}");
-        let kind = if CITIES.contains(province) { "thành phố" } else { "tỉnh" };
+        let kind = if CITIES.contains(province) {
+            "thành phố"
+        } else {
+            "tỉnh"
+        };
         out.push(GeneratedAgency {
             code: root.clone(),
             name: format!("Ủy ban nhân dân {kind} {province}"),
@@ -113,7 +304,11 @@ fn agencies(rng: &mut StdRng, communes: usize) -> Vec<GeneratedAgency> {
         }
         let mut used = std::collections::HashSet::new();
         for c in 0..communes {
-            let kind = if rng.random_bool(0.3) { "phường" } else { "xã" };
+            let kind = if rng.random_bool(0.3) {
+                "phường"
+            } else {
+                "xã"
+            };
             let mut name;
             loop {
                 name = format!(
@@ -143,7 +338,9 @@ fn names() -> Vec<(&'static str, &'static str, String)> {
         for action in ACTIONS {
             for (sector, objects) in SECTORS {
                 for object in objects.iter() {
-                    let name = format!("{action} {object} {qualifier}").trim_end().to_owned();
+                    let name = format!("{action} {object} {qualifier}")
+                        .trim_end()
+                        .to_owned();
                     out.push((sector, *object, name));
                 }
             }
@@ -156,7 +353,11 @@ fn procedure(rng: &mut StdRng, names: &[(&'static str, &'static str, String)], i
     let (sector, object, base) = &names[i % names.len()];
     let (sector, object) = (*sector, *object);
     let round = i / names.len();
-    let name = if round > 0 { format!("{base} (mẫu {})", round + 1) } else { base.clone() };
+    let name = if round > 0 {
+        format!("{base} (mẫu {})", round + 1)
+    } else {
+        base.clone()
+    };
     let levels: Vec<String> = match rng.random_range(0..10) {
         0 => vec!["Cấp Bộ".into()],
         1..=4 => vec!["Cấp Tỉnh".into()],
@@ -169,7 +370,9 @@ fn procedure(rng: &mut StdRng, names: &[(&'static str, &'static str, String)], i
         _ => "Cung cấp thông tin",
     };
     let days = *[1, 3, 5, 7, 10, 15, 20, 30].choose(rng).expect("not empty");
-    let fee = *[0, 0, 0, 8_000, 30_000, 50_000, 100_000, 500_000].choose(rng).expect("not empty");
+    let fee = *[0, 0, 0, 8_000, 30_000, 50_000, 100_000, 500_000]
+        .choose(rng)
+        .expect("not empty");
     let channels = [1, 2, 3]
         .into_iter()
         .filter(|c| *c != 2 || online != "Cung cấp thông tin")
@@ -178,11 +381,17 @@ fn procedure(rng: &mut StdRng, names: &[(&'static str, &'static str, String)], i
             times: vec![RecordTime {
                 amount: Some(days.into()),
                 unit: Some("Ngày làm việc".into()),
-                description: Some(format!("{days} ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ.")),
+                description: Some(format!(
+                    "{days} ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ."
+                )),
                 fees: vec![RecordFee {
                     amount: fee,
                     unit: "Đồng".into(),
-                    description: Some(if fee == 0 { "Miễn phí".into() } else { "Lệ phí".into() }),
+                    description: Some(if fee == 0 {
+                        "Miễn phí".into()
+                    } else {
+                        "Lệ phí".into()
+                    }),
                 }],
             }],
         })
@@ -194,26 +403,50 @@ fn procedure(rng: &mut StdRng, names: &[(&'static str, &'static str, String)], i
                 1 => "Giấy tờ tùy thân của người đề nghị".into(),
                 _ => format!("Giấy tờ chứng minh số {d} liên quan đến {object}"),
             },
-            form_template: if d == 0 { format!("Mau to khai {}.docx", 900_000 + i) } else { String::new() },
-            quantity: if d == 0 { "1 bản chính".into() } else { "1 bản sao".into() },
+            form_template: if d == 0 {
+                format!("Mau to khai {}.docx", 900_000 + i)
+            } else {
+                String::new()
+            },
+            quantity: if d == 0 {
+                "1 bản chính".into()
+            } else {
+                "1 bản sao".into()
+            },
         })
         .collect();
-    let steps = ["Nộp hồ sơ", "Tiếp nhận và kiểm tra hồ sơ", "Giải quyết hồ sơ", "Trả kết quả"]
-        .iter()
-        .enumerate()
-        .map(|(n, s)| RecordStep { text: format!("Bước {}: {s}.", n + 1) })
-        .collect();
+    let steps = [
+        "Nộp hồ sơ",
+        "Tiếp nhận và kiểm tra hồ sơ",
+        "Giải quyết hồ sơ",
+        "Trả kết quả",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, s)| RecordStep {
+        text: format!("Bước {}: {s}.", n + 1),
+    })
+    .collect();
     Record {
         code: format!("9.{:06}", i + 1),
         name,
         status: Some(1),
-        sectors: vec![RecordSector { code: None, name: sector.into() }],
+        sectors: vec![RecordSector {
+            code: None,
+            name: sector.into(),
+        }],
         levels,
         online: online.into(),
         group: None,
-        steps: vec![RecordStepGroup { case: String::new(), steps }],
+        steps: vec![RecordStepGroup {
+            case: String::new(),
+            steps,
+        }],
         channels,
-        documents: vec![RecordDocumentGroup { case: String::new(), documents }],
+        documents: vec![RecordDocumentGroup {
+            case: String::new(),
+            documents,
+        }],
         legal_basis: vec![RecordLegal {
             number: format!("{}/2025/NĐ-CP", 100 + i % 200),
             title: format!("Nghị định quy định chi tiết về {}", sector.to_lowercase()),
@@ -239,6 +472,10 @@ mod tests {
         assert_eq!(c.agencies.len(), 34 * (1 + DEPARTMENTS.len() + 5));
         let codes: std::collections::HashSet<_> = c.agencies.iter().map(|a| &a.code).collect();
         assert_eq!(codes.len(), c.agencies.len());
-        assert!(c.agencies.iter().all(|a| a.parent.as_ref().is_none_or(|p| codes.contains(p))));
+        assert!(
+            c.agencies
+                .iter()
+                .all(|a| a.parent.as_ref().is_none_or(|p| codes.contains(p)))
+        );
     }
 }

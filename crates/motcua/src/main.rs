@@ -158,11 +158,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("exported {} procedures", records.len());
             Ok(())
         }),
-        Command::Generate(Generate::Catalogue { procedures, communes, seed, output }) => {
+        Command::Generate(Generate::Catalogue {
+            procedures,
+            communes,
+            seed,
+            output,
+        }) => {
             let catalogue = generate::catalogue(procedures, communes, seed);
             std::fs::create_dir_all(&output)?;
-            std::fs::write(output.join("procedures.dvcqg.json"), serde_json::to_vec(&catalogue.procedures)?)?;
-            std::fs::write(output.join("agencies.json"), serde_json::to_vec(&catalogue.agencies)?)?;
+            std::fs::write(
+                output.join("procedures.dvcqg.json"),
+                serde_json::to_vec(&catalogue.procedures)?,
+            )?;
+            std::fs::write(
+                output.join("agencies.json"),
+                serde_json::to_vec(&catalogue.agencies)?,
+            )?;
             println!(
                 "wrote {} procedures and {} agencies to {}",
                 catalogue.procedures.len(),
@@ -202,9 +213,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
 
 async fn import(config: Config, what: Import) -> anyhow::Result<()> {
     let app = server::build(&config, false).await?;
-    let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+    let read = |path: &PathBuf| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
     match what {
-        Import::Procedures { file, effective_from } => {
+        Import::Procedures {
+            file,
+            effective_from,
+        } => {
             let bytes = read(&file)?;
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records {elapsed}")
@@ -215,9 +231,12 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
                 progress_bar.set_position(done);
             };
             bar.set_length(count_records(&bytes));
-            let report = app.import_catalogue(&bytes, effective_from, &progress).await;
+            let report = app
+                .import_catalogue(&bytes, effective_from, &progress)
+                .await;
             bar.finish_and_clear();
-            let report = report.with_context(|| format!("nothing was imported from {}", file.display()))?;
+            let report =
+                report.with_context(|| format!("nothing was imported from {}", file.display()))?;
             app.refresh_index().await?;
             println!(
                 "{}: {} new procedures, {} new versions, {} updated versions, {} unchanged",
@@ -229,15 +248,25 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
             );
         }
         Import::Agencies { file } => {
-            let n = app.import_agencies(&read(&file)?).await.context("nothing was imported")?;
+            let n = app
+                .import_agencies(&read(&file)?)
+                .await
+                .context("nothing was imported")?;
             println!("{}: {n} agencies imported or updated", file.display());
         }
         Import::LifeEvents { file } => {
-            let n = app.import_life_events(&read(&file)?).await.context("nothing was imported")?;
+            let n = app
+                .import_life_events(&read(&file)?)
+                .await
+                .context("nothing was imported")?;
             app.refresh_index().await?;
             println!("{}: {n} life events imported or updated", file.display());
         }
-        Import::FormTemplate { procedure, file, name } => {
+        Import::FormTemplate {
+            procedure,
+            file,
+            name,
+        } => {
             let file_name = match name {
                 Some(n) => n,
                 None => file
@@ -247,9 +276,16 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
                     .to_owned(),
             };
             let content = read(&file)?;
-            let template = app::FormTemplate { content_type: content_type(&file_name).into(), file_name, content };
+            let template = app::FormTemplate {
+                content_type: content_type(&file_name).into(),
+                file_name,
+                content,
+            };
             app.put_form_template(&procedure, template).await?;
-            println!("{}: stored as a form template of {procedure}", file.display());
+            println!(
+                "{}: stored as a form template of {procedure}",
+                file.display()
+            );
         }
     }
     Ok(())
@@ -275,7 +311,9 @@ fn content_type(file_name: &str) -> &'static str {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();
     } else {

@@ -50,7 +50,9 @@ pub async fn run(
             }
         }
     });
-    let result = axum::serve(listener, web::router(app)).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, web::router(app))
+        .with_graceful_shutdown(shutdown)
+        .await;
     refresh.abort();
     result.context("the HTTP server failed")
 }

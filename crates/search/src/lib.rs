@@ -18,8 +18,8 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{
-    FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-    Value, FAST,
+    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{
@@ -43,8 +43,8 @@ pub type Result<T> = std::result::Result<T, SearchError>;
 
 const TOKENIZER: &str = "vi";
 const WRITER_HEAP: usize = 20_000_000;
-/// Words this long or longer are not tolerated with a typo: short syllables would match too much.
-const FUZZY_MIN_LEN: usize = 4;
+/// Words shorter than this get no typo tolerance: one- and two-letter syllables would match too much.
+const FUZZY_MIN_LEN: usize = 3;
 
 /// What a search shows of a procedure without reading the database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,7 +165,9 @@ impl CatalogueIndex {
     /// unreadable or built with another schema.
     pub fn open_or_create(dir: &Path) -> Result<Self> {
         let (schema, fields) = schema();
-        let existing = Index::open_in_dir(dir).ok().filter(|i| i.schema() == schema);
+        let existing = Index::open_in_dir(dir)
+            .ok()
+            .filter(|i| i.schema() == schema);
         let index = match existing {
             Some(index) => index,
             None => {
@@ -188,8 +190,16 @@ impl CatalogueIndex {
 
     fn with_index(index: Index, fields: Fields) -> Result<Self> {
         index.tokenizers().register(TOKENIZER, analyzer());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, fields, writing: Mutex::new(()) })
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            writing: Mutex::new(()),
+        })
     }
 
     /// The catalogue generation this index was built from; None if never built.
@@ -210,7 +220,9 @@ impl CatalogueIndex {
     /// old catalogue or the new one, never a mix.
     pub fn rebuild(&self, items: &[Indexable<'_>], generation: i64) -> Result<()> {
         let _guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        let mut writer = self.index.writer_with_num_threads::<TantivyDocument>(1, WRITER_HEAP)?;
+        let mut writer = self
+            .index
+            .writer_with_num_threads::<TantivyDocument>(1, WRITER_HEAP)?;
         writer.delete_all_documents()?;
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_cached_key(|&i| fold(&items[i].procedure.name));
@@ -257,7 +269,10 @@ impl CatalogueIndex {
             fee_range: p.fee_range(),
             has_detail: p.has_detail(),
         };
-        doc.add_text(f.card, serde_json::to_string(&card).expect("a card serialises"));
+        doc.add_text(
+            f.card,
+            serde_json::to_string(&card).expect("a card serialises"),
+        );
         doc
     }
 
@@ -277,14 +292,22 @@ impl CatalogueIndex {
         let (addresses, total, counts) = if ranked {
             let top = TopDocs::with_limit(limit).and_offset(q.offset);
             let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-            (top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, counts)
+            (
+                top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                total,
+                counts,
+            )
         } else {
             // Without words there is no relevance: list alphabetically.
             let top = TopDocs::with_limit(limit)
                 .and_offset(q.offset)
                 .order_by_fast_field::<u64>("sort_key", Order::Asc);
             let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-            (top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, counts)
+            (
+                top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                total,
+                counts,
+            )
         };
         let hits = addresses
             .into_iter()
@@ -305,7 +328,11 @@ impl CatalogueIndex {
 
     fn hit(&self, searcher: &Searcher, address: DocAddress) -> Result<Hit> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
         let card = serde_json::from_str(text(self.fields.card)).map_err(|e| {
             tantivy::TantivyError::InternalError(format!("stored card is unreadable: {e}"))
         })?;
@@ -320,11 +347,17 @@ impl CatalogueIndex {
     fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
         let f = self.fields;
         if ProcedureCode::looks_like_code(text) {
-            let exact = TermQuery::new(Term::from_field_text(f.code, text), IndexRecordOption::Basic);
+            let exact = TermQuery::new(
+                Term::from_field_text(f.code, text),
+                IndexRecordOption::Basic,
+            );
             let pattern = format!("{}.*", text.replace('.', "\\."));
             let prefix = RegexQuery::from_pattern(&pattern, f.code).ok()?;
             return Some(Box::new(BooleanQuery::new(vec![
-                (Occur::Should, Box::new(BoostQuery::new(Box::new(exact), 10.0)) as Box<dyn Query>),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(exact), 10.0)) as Box<dyn Query>,
+                ),
                 (Occur::Should, Box::new(prefix)),
             ])));
         }
@@ -337,9 +370,27 @@ impl CatalogueIndex {
         for (exact, folded) in exact_words.iter().zip(&folded_words) {
             let term = |field, w: &str| Term::from_field_text(field, w);
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![
-                (Occur::Should, boosted(TermQuery::new(term(f.name_folded, folded), IndexRecordOption::WithFreqs), 2.0)),
-                (Occur::Should, boosted(TermQuery::new(term(f.name, exact), IndexRecordOption::WithFreqs), 1.5)),
-                (Occur::Should, boosted(TermQuery::new(term(f.body_folded, folded), IndexRecordOption::WithFreqs), 0.5)),
+                (
+                    Occur::Should,
+                    boosted(
+                        TermQuery::new(term(f.name_folded, folded), IndexRecordOption::WithFreqs),
+                        2.0,
+                    ),
+                ),
+                (
+                    Occur::Should,
+                    boosted(
+                        TermQuery::new(term(f.name, exact), IndexRecordOption::WithFreqs),
+                        1.5,
+                    ),
+                ),
+                (
+                    Occur::Should,
+                    boosted(
+                        TermQuery::new(term(f.body_folded, folded), IndexRecordOption::WithFreqs),
+                        0.5,
+                    ),
+                ),
             ];
             if folded.chars().count() >= FUZZY_MIN_LEN {
                 let fuzzy = FuzzyTermQuery::new(term(f.name_folded, folded), 1, true);
@@ -348,7 +399,10 @@ impl CatalogueIndex {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
         if folded_words.len() > 1 {
-            let terms = folded_words.iter().map(|w| Term::from_field_text(f.name_folded, w)).collect();
+            let terms = folded_words
+                .iter()
+                .map(|w| Term::from_field_text(f.name_folded, w))
+                .collect();
             clauses.push((Occur::Should, boosted(PhraseQuery::new(terms), 3.0)));
         }
         Some(Box::new(BooleanQuery::new(clauses)))
@@ -367,7 +421,11 @@ impl CatalogueIndex {
             clauses.push((Occur::Must, facet_term(f.sector, sector)));
         }
         if !q.levels.is_empty() {
-            let any = q.levels.iter().map(|l| (Occur::Should, facet_term(f.level, l))).collect();
+            let any = q
+                .levels
+                .iter()
+                .map(|l| (Occur::Should, facet_term(f.level, l)))
+                .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         if let Some(online) = q.online {

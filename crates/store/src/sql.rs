@@ -30,7 +30,11 @@ pub(crate) fn decode_agency(
     let corrupt = |e: domain::InvalidField| StoreError::Corrupt(format!("agency {code}: {e}"));
     Ok(Agency {
         code: AgencyCode::parse(&code).map_err(corrupt)?,
-        parent: parent.as_deref().map(AgencyCode::parse).transpose().map_err(corrupt)?,
+        parent: parent
+            .as_deref()
+            .map(AgencyCode::parse)
+            .transpose()
+            .map_err(corrupt)?,
         name,
         level,
     })
@@ -52,7 +56,11 @@ pub(crate) fn plan_write(stored: &VersionIndex, p: &Procedure, hash: &str) -> Wr
         return Write::NewProcedure;
     };
     if let Some(same_day) = versions.get(&p.effective_from) {
-        return if same_day == hash { Write::Unchanged } else { Write::UpdateVersion };
+        return if same_day == hash {
+            Write::Unchanged
+        } else {
+            Write::UpdateVersion
+        };
     }
     match versions.range(..p.effective_from).next_back() {
         Some((_, in_force)) if in_force == hash => Write::Unchanged,
@@ -84,7 +92,13 @@ pub(crate) fn life_event(
     procedures: &mut HashMap<String, Vec<ProcedureCode>>,
 ) -> LifeEvent {
     let procedures = procedures.remove(&code).unwrap_or_default();
-    LifeEvent { code, name_vi, name_en, description_vi, procedures }
+    LifeEvent {
+        code,
+        name_vi,
+        name_en,
+        description_vi,
+        procedures,
+    }
 }
 
 macro_rules! impl_store {
@@ -455,7 +469,9 @@ pub(crate) use impl_store;
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(db)
-            if db.is_foreign_key_violation() || db.is_unique_violation() || db.is_check_violation() =>
+            if db.is_foreign_key_violation()
+                || db.is_unique_violation()
+                || db.is_check_violation() =>
         {
             StoreError::Conflict(format!("{what}: {}", db.message()))
         }

@@ -18,7 +18,13 @@ use crate::params::SearchParams;
             Errors are RFC 9457 problem+json documents.",
         version = "1"
     ),
-    paths(list_procedures, get_procedure, list_agencies, list_levels, list_life_events),
+    paths(
+        list_procedures,
+        get_procedure,
+        list_agencies,
+        list_levels,
+        list_life_events
+    ),
     components(schemas(Problem, InvalidParam))
 )]
 pub struct ApiDoc;
@@ -39,7 +45,10 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError(Failure::not_found(format!("no API endpoint at {}", uri.path())))
+    ApiError(Failure::not_found(format!(
+        "no API endpoint at {}",
+        uri.path()
+    )))
 }
 
 /// A procedure in a list of search results.
@@ -84,7 +93,9 @@ pub struct ProcedurePage {
 }
 
 fn facet_list(list: Vec<(String, u64)>) -> Vec<FacetCount> {
-    list.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
+    list.into_iter()
+        .map(|(value, count)| FacetCount { value, count })
+        .collect()
 }
 
 /// Search the catalogue. Words match with or without Vietnamese accents and with one typo;
@@ -209,7 +220,10 @@ async fn list_agencies(State(state): State<AppState>) -> Result<Json<AgencyList>
             depth: n.depth,
         })
         .collect();
-    Ok(Json(AgencyList { total: items.len(), items }))
+    Ok(Json(AgencyList {
+        total: items.len(),
+        items,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -41,7 +41,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn invalid(fields: Vec<InvalidField>) -> Self {
-        let detail = fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let detail = fields
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
         Self {
             status: StatusCode::BAD_REQUEST,
             slug: "invalid-parameters",
@@ -97,7 +101,10 @@ impl Failure {
             invalid_params: self
                 .invalid
                 .iter()
-                .map(|f| InvalidParam { name: f.field.clone(), reason: f.reason.clone() })
+                .map(|f| InvalidParam {
+                    name: f.field.clone(),
+                    reason: f.reason.clone(),
+                })
                 .collect(),
         }
     }
@@ -108,7 +115,9 @@ impl From<AppError> for Failure {
         match e {
             AppError::NotFound { .. } => Failure::not_found(e.to_string()),
             AppError::Invalid(fields) => Failure::invalid(fields),
-            AppError::Catalogue(c) => Failure::invalid(vec![InvalidField::new("file", c.to_string())]),
+            AppError::Catalogue(c) => {
+                Failure::invalid(vec![InvalidField::new("file", c.to_string())])
+            }
             AppError::Conflict(m) => Self {
                 status: StatusCode::CONFLICT,
                 slug: "conflict",
@@ -152,6 +161,9 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("panic");
     let failure = Failure::internal(message);
-    (failure.status, Html(format!("<h1>{} / {}</h1>", failure.title_vi, failure.title)))
+    (
+        failure.status,
+        Html(format!("<h1>{} / {}</h1>", failure.title_vi, failure.title)),
+    )
         .into_response()
 }

@@ -25,6 +25,8 @@ pub struct AppState {
 
 /// The whole HTTP surface of motcua.
 pub fn router(app: app::App) -> Router {
+    // Install the recorder before the first request, so that every request is counted.
+    ops::metrics_handle();
     let state = AppState { app };
     Router::new()
         .merge(pages::routes())

@@ -4,11 +4,11 @@
 
 use app::{CatalogueSearch, ProcedureDetail, SearchPage};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use domain::{OnlineService, Procedure};
 use serde::Deserialize;
 
@@ -40,7 +40,10 @@ pub struct PageError {
 
 impl PageError {
     fn new(lang: Lang, failure: impl Into<Failure>) -> Self {
-        Self { lang, failure: failure.into() }
+        Self {
+            lang,
+            failure: failure.into(),
+        }
     }
 }
 
@@ -55,8 +58,17 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = if self.lang == Lang::Vi { self.failure.title_vi } else { self.failure.title };
-        let page = ErrorPage { lang: self.lang, path: "/", failure: &self.failure, title };
+        let title = if self.lang == Lang::Vi {
+            self.failure.title_vi
+        } else {
+            self.failure.title
+        };
+        let page = ErrorPage {
+            lang: self.lang,
+            path: "/",
+            failure: &self.failure,
+            title,
+        };
         (self.failure.status, render(&page)).into_response()
     }
 }
@@ -73,15 +85,27 @@ fn render(template: &impl Template) -> Response {
 
 pub async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return crate::error::ApiError(Failure::not_found(format!("no API endpoint at {}", uri.path())))
-            .into_response();
+        return crate::error::ApiError(Failure::not_found(format!(
+            "no API endpoint at {}",
+            uri.path()
+        )))
+        .into_response();
     }
-    PageError::new(lang, Failure::not_found(format!("{} — {}", uri.path(), lang.t("no_results"))))
-        .into_response()
+    PageError::new(
+        lang,
+        Failure::not_found(format!("{} — {}", uri.path(), lang.t("no_results"))),
+    )
+    .into_response()
 }
 
 async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLE)
+    (
+        [
+            (header::CONTENT_TYPE, "text/css"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
         .into_response()
 }
 
@@ -94,8 +118,14 @@ struct NextPath {
 async fn switch_language(Path(code): Path<String>, Query(q): Query<NextPath>) -> Response {
     let lang = Lang::from_code(&code).unwrap_or_default();
     // Only local paths: never an open redirect.
-    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or("/".into());
-    let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or("/".into());
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -106,7 +136,7 @@ pub fn vnd(amount: i64) -> String {
     let digits = amount.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -132,7 +162,11 @@ fn online_class(online: OnlineService) -> &'static str {
 }
 
 fn number_text(amount: f64) -> String {
-    if amount.fract() == 0.0 { format!("{amount:.0}") } else { format!("{amount}").replace('.', ",") }
+    if amount.fract() == 0.0 {
+        format!("{amount:.0}")
+    } else {
+        format!("{amount}").replace('.', ",")
+    }
 }
 
 fn encode(value: &str) -> String {
@@ -143,7 +177,13 @@ fn level_name(lang: Lang, levels: &[domain::Level], code: &str) -> String {
     levels
         .iter()
         .find(|l| l.code == code)
-        .map(|l| if lang == Lang::Vi { l.name_vi.clone() } else { l.name_en.clone() })
+        .map(|l| {
+            if lang == Lang::Vi {
+                l.name_vi.clone()
+            } else {
+                l.name_en.clone()
+            }
+        })
         .unwrap_or_else(|| code.to_owned())
 }
 
@@ -169,7 +209,11 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
-    let home = state.app.home().await.map_err(|e| PageError::new(lang, e))?;
+    let home = state
+        .app
+        .home()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     let page = HomePage {
         lang,
         path: "/".into(),
@@ -190,7 +234,11 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Result<Response, Pag
             .into_iter()
             .map(|(e, count)| Link {
                 href: format!("/procedures?event={}", encode(&e.code)),
-                label: if lang == Lang::Vi { e.name_vi } else { e.name_en },
+                label: if lang == Lang::Vi {
+                    e.name_vi
+                } else {
+                    e.name_en
+                },
                 count,
                 note: e.description_vi,
             })
@@ -274,23 +322,37 @@ impl SearchLink {
         ];
         let params = fields
             .into_iter()
-            .filter_map(|(k, v)| v.as_ref().filter(|v| !v.trim().is_empty()).map(|v| (k, v.clone())))
+            .filter_map(|(k, v)| {
+                v.as_ref()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (k, v.clone()))
+            })
             .collect();
         Self { params }
     }
 
     fn with(&self, key: &'static str, value: Option<&str>) -> String {
-        let mut params: Vec<(&str, String)> =
-            self.params.iter().filter(|(k, _)| *k != key).cloned().collect();
+        let mut params: Vec<(&str, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| *k != key)
+            .cloned()
+            .collect();
         if let Some(v) = value {
             params.push((key, v.to_owned()));
         }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
         format!("/procedures?{}", query.join("&"))
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -299,13 +361,20 @@ async fn results(
     lang: Lang,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, PageError> {
-    let search: CatalogueSearch =
-        params.to_search().map_err(|e| PageError::new(lang, Failure::invalid(e)))?;
+    let search: CatalogueSearch = params
+        .to_search()
+        .map_err(|e| PageError::new(lang, Failure::invalid(e)))?;
     let limit = search.limit;
     let offset = search.offset;
-    let result = state.app.search_catalogue(search).await.map_err(|e| PageError::new(lang, e))?;
+    let result = state
+        .app
+        .search_catalogue(search)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     let link = SearchLink::from(&params);
-    Ok(render(&results_page(lang, &params, &link, result, limit, offset)))
+    Ok(render(&results_page(
+        lang, &params, &link, result, limit, offset,
+    )))
 }
 
 fn results_page(
@@ -322,7 +391,13 @@ fn results_page(
             .life_events
             .iter()
             .find(|e| e.code == code)
-            .map(|e| if lang == Lang::Vi { e.name_vi.clone() } else { e.name_en.clone() })
+            .map(|e| {
+                if lang == Lang::Vi {
+                    e.name_vi.clone()
+                } else {
+                    e.name_en.clone()
+                }
+            })
             .unwrap_or_else(|| code.to_owned())
     };
     let hits = result
@@ -334,35 +409,56 @@ fn results_page(
             code: h.code.clone(),
             name: h.name.clone(),
             sectors: h.card.sectors.join(", "),
-            levels: h.card.levels.iter().map(|l| level_name(lang, levels, l)).collect::<Vec<_>>().join(", "),
+            levels: h
+                .card
+                .levels
+                .iter()
+                .map(|l| level_name(lang, levels, l))
+                .collect::<Vec<_>>()
+                .join(", "),
             online_label: lang.online_name(h.card.online).into(),
             online_class: online_class(h.card.online),
             fee: fee_text(lang, h.card.fee_range),
         })
         .collect();
     let facets = &result.results.facets;
-    let group = |title: &str, key: &'static str, list: &[(String, u64)], label: &dyn Fn(&str) -> String| {
-        FacetGroup {
-            title: title.to_owned(),
-            options: list
-                .iter()
-                .map(|(value, count)| FacetOption {
-                    label: label(value),
-                    count: *count,
-                    href: link.with(key, Some(value)),
-                    selected: link.get(key) == Some(value.as_str()),
-                })
-                .collect(),
-        }
-    };
+    let group =
+        |title: &str, key: &'static str, list: &[(String, u64)], label: &dyn Fn(&str) -> String| {
+            FacetGroup {
+                title: title.to_owned(),
+                options: list
+                    .iter()
+                    .map(|(value, count)| FacetOption {
+                        label: label(value),
+                        count: *count,
+                        href: link.with(key, Some(value)),
+                        selected: link.get(key) == Some(value.as_str()),
+                    })
+                    .collect(),
+            }
+        };
     let online_label = |code: &str| {
         OnlineService::from_code(code).map_or(code.to_owned(), |o| lang.online_name(o).to_owned())
     };
     let facet_groups = vec![
-        group(lang.t("filter_sector"), "sector", &facets.sectors, &|v| v.to_owned()),
-        group(lang.t("filter_level"), "level", &facets.levels, &|v| level_name(lang, levels, v)),
-        group(lang.t("filter_online"), "online", &facets.online, &online_label),
-        group(lang.t("filter_event"), "event", &facets.life_events, &event_name),
+        group(lang.t("filter_sector"), "sector", &facets.sectors, &|v| {
+            v.to_owned()
+        }),
+        group(lang.t("filter_level"), "level", &facets.levels, &|v| {
+            level_name(lang, levels, v)
+        }),
+        group(
+            lang.t("filter_online"),
+            "online",
+            &facets.online,
+            &online_label,
+        ),
+        group(
+            lang.t("filter_event"),
+            "event",
+            &facets.life_events,
+            &event_name,
+        ),
     ];
     let mut active = Vec::new();
     for (key, title) in [
@@ -377,7 +473,10 @@ fn results_page(
                 "level" => level_name(lang, levels, value),
                 "online" => online_label(value),
                 "event" => event_name(value),
-                "agency" => result.agency.as_ref().map_or(value.to_owned(), |a| a.name.clone()),
+                "agency" => result
+                    .agency
+                    .as_ref()
+                    .map_or(value.to_owned(), |a| a.name.clone()),
                 _ => value.to_owned(),
             };
             active.push((format!("{}: {shown}", lang.t(title)), link.with(key, None)));
@@ -467,8 +566,16 @@ async fn procedure(
     lang: Lang,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let detail = state.app.procedure(&code).await.map_err(|e| PageError::new(lang, e))?;
-    let levels = state.app.levels().await.map_err(|e| PageError::new(lang, e))?;
+    let detail = state
+        .app
+        .procedure(&code)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let levels = state
+        .app
+        .levels()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     Ok(render(&procedure_page(lang, detail, &levels)))
 }
 
@@ -527,7 +634,11 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
         .implementing
         .into_iter()
         .map(|i| ImplementingView {
-            level: if lang == Lang::Vi { i.level.name_vi } else { i.level.name_en },
+            level: if lang == Lang::Vi {
+                i.level.name_vi
+            } else {
+                i.level.name_en
+            },
             total: i.total,
             more: i.total - i.agencies.len() as i64,
             agencies: i.agencies.into_iter().map(|a| a.name).collect(),
@@ -545,7 +656,12 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
                 OnlineService::None => "online_none_note",
             })
             .into(),
-        levels: p.levels.iter().map(|l| level_name(lang, levels, l)).collect::<Vec<_>>().join(", "),
+        levels: p
+            .levels
+            .iter()
+            .map(|l| level_name(lang, levels, l))
+            .collect::<Vec<_>>()
+            .join(", "),
         channels,
         documents,
         implementing,
@@ -553,11 +669,19 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
             .life_events
             .into_iter()
             .map(|e| {
-                let name = if lang == Lang::Vi { e.name_vi } else { e.name_en };
+                let name = if lang == Lang::Vi {
+                    e.name_vi
+                } else {
+                    e.name_en
+                };
                 (name, format!("/procedures?event={}", encode(&e.code)))
             })
             .collect(),
-        versions: d.versions.iter().map(|v| v.format("%d/%m/%Y").to_string()).collect(),
+        versions: d
+            .versions
+            .iter()
+            .map(|v| v.format("%d/%m/%Y").to_string())
+            .collect(),
         effective_from: p.effective_from.format("%d/%m/%Y").to_string(),
         p,
     }
@@ -568,8 +692,15 @@ async fn form_template(
     lang: Lang,
     Path((code, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let template = state.app.form_template(&code, &file).await.map_err(|e| PageError::new(lang, e))?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", encode(&template.file_name));
+    let template = state
+        .app
+        .form_template(&code, &file)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        encode(&template.file_name)
+    );
     let mut headers = HeaderMap::new();
     if let Ok(v) = template.content_type.parse() {
         headers.insert(header::CONTENT_TYPE, v);
@@ -592,7 +723,11 @@ struct BrowsePage {
 }
 
 async fn sectors(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
-    let home = state.app.home().await.map_err(|e| PageError::new(lang, e))?;
+    let home = state
+        .app
+        .home()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     let mut links: Vec<Link> = home
         .sectors
         .into_iter()
@@ -603,7 +738,7 @@ async fn sectors(State(state): State<AppState>, lang: Lang) -> Result<Response, 
             note: String::new(),
         })
         .collect();
-    links.sort_by(|a, b| domain::text::fold(&a.label).cmp(&domain::text::fold(&b.label)));
+    links.sort_by_cached_key(|l| domain::text::fold(&l.label));
     Ok(render(&BrowsePage {
         lang,
         path: "/sectors".into(),
@@ -613,13 +748,21 @@ async fn sectors(State(state): State<AppState>, lang: Lang) -> Result<Response, 
 }
 
 async fn life_events(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
-    let home = state.app.home().await.map_err(|e| PageError::new(lang, e))?;
+    let home = state
+        .app
+        .home()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     let links = home
         .life_events
         .into_iter()
         .map(|(e, count)| Link {
             href: format!("/procedures?event={}", encode(&e.code)),
-            label: if lang == Lang::Vi { e.name_vi } else { e.name_en },
+            label: if lang == Lang::Vi {
+                e.name_vi
+            } else {
+                e.name_en
+            },
             count,
             note: e.description_vi,
         })
@@ -649,7 +792,11 @@ struct AgenciesPage {
 }
 
 async fn agencies(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
-    let tree = state.app.agency_tree().await.map_err(|e| PageError::new(lang, e))?;
+    let tree = state
+        .app
+        .agency_tree()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
     let rows = tree
         .into_iter()
         .map(|n| AgencyRow {
@@ -657,10 +804,20 @@ async fn agencies(State(state): State<AppState>, lang: Lang) -> Result<Response,
             href: format!("/procedures?agency={}", encode(n.agency.code.as_str())),
             code: n.agency.code.to_string(),
             name: n.agency.name,
-            level: n.level.map_or(n.agency.level, |l| if lang == Lang::Vi { l.name_vi } else { l.name_en }),
+            level: n.level.map_or(n.agency.level, |l| {
+                if lang == Lang::Vi {
+                    l.name_vi
+                } else {
+                    l.name_en
+                }
+            }),
         })
         .collect();
-    Ok(render(&AgenciesPage { lang, path: "/agencies".into(), rows }))
+    Ok(render(&AgenciesPage {
+        lang,
+        path: "/agencies".into(),
+        rows,
+    }))
 }
 
 #[cfg(test)]

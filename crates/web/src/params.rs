@@ -2,6 +2,7 @@
 //! accept and reject exactly the same input.
 
 use app::{CatalogueSearch, MAX_LIMIT};
+
 use domain::InvalidField;
 use serde::Deserialize;
 
@@ -32,16 +33,18 @@ fn number(name: &str, raw: Option<&str>, default: usize) -> Result<usize, Invali
 }
 
 fn filter(raw: &Option<String>) -> Option<String> {
-    raw.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    raw.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 impl SearchParams {
     /// Validates the parameters; `page` (1-based) is the HTML pages' way to say offset.
     pub fn to_search(&self) -> Result<CatalogueSearch, Vec<InvalidField>> {
         let mut errors = Vec::new();
-        let mut take = |r: Result<usize, InvalidField>| {
-            r.map_err(|e| errors.push(e)).unwrap_or_default()
-        };
+        let mut take =
+            |r: Result<usize, InvalidField>| r.map_err(|e| errors.push(e)).unwrap_or_default();
         let limit = take(number("limit", self.limit.as_deref(), DEFAULT_LIMIT));
         let mut offset = take(number("offset", self.offset.as_deref(), 0));
         let page = take(number("page", self.page.as_deref(), 1));
@@ -52,10 +55,7 @@ impl SearchParams {
                 offset = (page - 1).saturating_mul(limit.clamp(1, MAX_LIMIT));
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(CatalogueSearch {
+        let search = CatalogueSearch {
             text: self.q.clone().unwrap_or_default(),
             sector: filter(&self.sector),
             level: filter(&self.level),
@@ -64,7 +64,19 @@ impl SearchParams {
             life_event: filter(&self.event),
             limit,
             offset,
-        })
+        };
+        // A value that is not a number was reported already; report only the others' ranges.
+        let range_errors: Vec<InvalidField> = search
+            .paging_errors()
+            .into_iter()
+            .filter(|e| !errors.iter().any(|earlier| earlier.field == e.field))
+            .collect();
+        errors.extend(range_errors);
+        if errors.is_empty() {
+            Ok(search)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -74,7 +86,11 @@ mod tests {
 
     #[test]
     fn names_bad_parameters() {
-        let p = SearchParams { offset: Some("-1".into()), limit: Some("x".into()), ..Default::default() };
+        let p = SearchParams {
+            offset: Some("-1".into()),
+            limit: Some("x".into()),
+            ..Default::default()
+        };
         let errors = p.to_search().unwrap_err();
         let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(names, vec!["limit", "offset"]);
@@ -82,9 +98,16 @@ mod tests {
 
     #[test]
     fn pages_become_offsets() {
-        let p = SearchParams { page: Some("3".into()), limit: Some("10".into()), ..Default::default() };
+        let p = SearchParams {
+            page: Some("3".into()),
+            limit: Some("10".into()),
+            ..Default::default()
+        };
         assert_eq!(p.to_search().unwrap().offset, 20);
-        let p = SearchParams { page: Some("0".into()), ..Default::default() };
+        let p = SearchParams {
+            page: Some("0".into()),
+            ..Default::default()
+        };
         assert_eq!(p.to_search().unwrap_err()[0].field, "page");
     }
 }

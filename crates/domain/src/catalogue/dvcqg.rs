@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::normalize;
 use crate::{
-    Channel, ChannelOption, DocumentGroup, Fee, InvalidField, LegalDocument, Level,
-    OnlineService, Procedure, ProcedureCode, ProcessingTime, RequiredDocument, Sector, StepGroup,
-    TimeUnit,
+    Channel, ChannelOption, DocumentGroup, Fee, InvalidField, LegalDocument, Level, OnlineService,
+    Procedure, ProcedureCode, ProcessingTime, RequiredDocument, Sector, StepGroup, TimeUnit,
 };
 
 /// The only currency unit the catalogue uses for fees.
@@ -34,24 +33,52 @@ pub struct Record {
     pub online: String,
     #[serde(rename = "NHOM", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    #[serde(rename = "TRINHTUTHUCHIEN", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "TRINHTUTHUCHIEN",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub steps: Vec<RecordStepGroup>,
-    #[serde(rename = "CACHTHUCTHUCHIEN", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "CACHTHUCTHUCHIEN",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub channels: Vec<RecordChannel>,
-    #[serde(rename = "THANHPHANHOSO", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "THANHPHANHOSO",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub documents: Vec<RecordDocumentGroup>,
     #[serde(rename = "CANCUPHAPLY", default, skip_serializing_if = "Vec::is_empty")]
     pub legal_basis: Vec<RecordLegal>,
-    #[serde(rename = "DOITUONGTHUCHIEN", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "DOITUONGTHUCHIEN",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub target_groups: Vec<RecordTargetGroup>,
     #[serde(rename = "YEUCAU", default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<String>,
-    #[serde(rename = "KETQUATHUCHIEN", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "KETQUATHUCHIEN",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub results: Vec<RecordResult>,
-    #[serde(rename = "COQUANTHUCHIEN", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "COQUANTHUCHIEN",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agencies: Vec<RecordAgency>,
     /// Effective date (motcua's addition to the format): `YYYY-MM-DD` or `DD/MM/YYYY`.
-    #[serde(rename = "NGAYHIEULUC", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NGAYHIEULUC",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effective_from: Option<String>,
 }
 
@@ -92,7 +119,11 @@ pub struct RecordChannel {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordTime {
-    #[serde(rename = "THOIGIANGIAIQUYET", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "THOIGIANGIAIQUYET",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<serde_json::Number>,
     #[serde(rename = "DONVITINH", default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
@@ -209,7 +240,10 @@ pub fn parse_file(
     let mut errors = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (index, value) in values.into_iter().enumerate() {
-        let code = value.get("MATTHC").and_then(|c| c.as_str()).map(str::to_owned);
+        let code = value
+            .get("MATTHC")
+            .and_then(|c| c.as_str())
+            .map(str::to_owned);
         let fail = |e: InvalidField| RecordError {
             index,
             code: code.clone(),
@@ -234,7 +268,11 @@ pub fn parse_file(
             break;
         }
     }
-    if errors.is_empty() { Ok(procedures) } else { Err(CatalogueError::Records(errors)) }
+    if errors.is_empty() {
+        Ok(procedures)
+    } else {
+        Err(CatalogueError::Records(errors))
+    }
 }
 
 fn parse_value(value: serde_json::Value) -> Result<Record, InvalidField> {
@@ -242,7 +280,9 @@ fn parse_value(value: serde_json::Value) -> Result<Record, InvalidField> {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         // serde names a missing field in the message, at the path of its parent.
-        let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next())
+        let field = match message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
         {
             Some(missing) if path == "." => missing.to_owned(),
             Some(missing) => format!("{path}.{missing}"),
@@ -254,7 +294,11 @@ fn parse_value(value: serde_json::Value) -> Result<Record, InvalidField> {
 
 fn non_empty(field: &str, text: &str) -> Result<String, InvalidField> {
     let text = normalize(text.trim());
-    if text.is_empty() { Err(InvalidField::new(field, "must not be empty")) } else { Ok(text) }
+    if text.is_empty() {
+        Err(InvalidField::new(field, "must not be empty"))
+    } else {
+        Ok(text)
+    }
 }
 
 fn optional_text(text: Option<String>) -> Option<String> {
@@ -265,7 +309,10 @@ fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, InvalidField> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw.trim(), "%d/%m/%Y"))
         .map_err(|_| {
-            InvalidField::new(field, format!("'{raw}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"))
+            InvalidField::new(
+                field,
+                format!("'{raw}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
+            )
         })
 }
 
@@ -282,11 +329,17 @@ pub fn to_procedure(
         Some(1) => Some(true),
         Some(0) => Some(false),
         Some(other) => {
-            return Err(InvalidField::new("TRANGTHAI", format!("{other} is not 0 or 1")));
+            return Err(InvalidField::new(
+                "TRANGTHAI",
+                format!("{other} is not 0 or 1"),
+            ));
         }
     };
     if record.sectors.is_empty() {
-        return Err(InvalidField::new("LINHVUCTHUCHIEN", "at least one sector is required"));
+        return Err(InvalidField::new(
+            "LINHVUCTHUCHIEN",
+            "at least one sector is required",
+        ));
     }
     let sectors = record
         .sectors
@@ -300,7 +353,10 @@ pub fn to_procedure(
         })
         .collect::<Result<Vec<_>, InvalidField>>()?;
     if record.levels.is_empty() {
-        return Err(InvalidField::new("CAPTHUCHIEN", "at least one level is required"));
+        return Err(InvalidField::new(
+            "CAPTHUCHIEN",
+            "at least one level is required",
+        ));
     }
     let levels = record
         .levels
@@ -311,7 +367,10 @@ pub fn to_procedure(
     let online = OnlineService::from_catalogue_name(&record.online).ok_or_else(|| {
         InvalidField::new(
             "MUCDO",
-            format!("'{}' is not one of Toàn trình, Một phần, Cung cấp thông tin", record.online),
+            format!(
+                "'{}' is not one of Toàn trình, Một phần, Cung cấp thông tin",
+                record.online
+            ),
         )
     })?;
     let effective_from = match &record.effective_from {
@@ -372,10 +431,22 @@ pub fn to_procedure(
         channels,
         documents,
         legal_basis,
-        target_groups: record.target_groups.into_iter().map(|t| normalize(&t.name)).collect(),
+        target_groups: record
+            .target_groups
+            .into_iter()
+            .map(|t| normalize(&t.name))
+            .collect(),
         conditions: optional_text(record.conditions),
-        results: record.results.into_iter().map(|r| normalize(&r.name)).collect(),
-        agencies: record.agencies.into_iter().map(|a| normalize(&a.name)).collect(),
+        results: record
+            .results
+            .into_iter()
+            .map(|r| normalize(&r.name))
+            .collect(),
+        agencies: record
+            .agencies
+            .into_iter()
+            .map(|a| normalize(&a.name))
+            .collect(),
     })
 }
 
@@ -398,7 +469,10 @@ fn to_channel(record: RecordChannel, index: usize) -> Result<ChannelOption, Inva
     let channel = Channel::from_national_code(record.channel).ok_or_else(|| {
         InvalidField::new(
             format!("CACHTHUCTHUCHIEN[{index}].KENH"),
-            format!("{} is not a channel (1 in person, 2 online, 3 postal)", record.channel),
+            format!(
+                "{} is not a channel (1 in person, 2 online, 3 postal)",
+                record.channel
+            ),
         )
     })?;
     let times = record
@@ -470,7 +544,10 @@ pub fn from_procedure(p: &Procedure, levels: &[Level]) -> Record {
         sectors: p
             .sectors
             .iter()
-            .map(|s| RecordSector { code: s.code.clone(), name: s.name.clone() })
+            .map(|s| RecordSector {
+                code: s.code.clone(),
+                name: s.name.clone(),
+            })
             .collect(),
         levels: p.levels.iter().map(|l| level_name(l)).collect(),
         online: p.online.catalogue_name().to_owned(),
@@ -480,7 +557,11 @@ pub fn from_procedure(p: &Procedure, levels: &[Level]) -> Record {
             .iter()
             .map(|g| RecordStepGroup {
                 case: g.case.clone(),
-                steps: g.steps.iter().map(|s| RecordStep { text: s.clone() }).collect(),
+                steps: g
+                    .steps
+                    .iter()
+                    .map(|s| RecordStep { text: s.clone() })
+                    .collect(),
             })
             .collect(),
         channels: p
@@ -510,7 +591,10 @@ pub fn from_procedure(p: &Procedure, levels: &[Level]) -> Record {
         legal_basis: p
             .legal_basis
             .iter()
-            .map(|l| RecordLegal { number: l.number.clone(), title: l.title.clone() })
+            .map(|l| RecordLegal {
+                number: l.number.clone(),
+                title: l.title.clone(),
+            })
             .collect(),
         target_groups: p
             .target_groups
@@ -518,8 +602,16 @@ pub fn from_procedure(p: &Procedure, levels: &[Level]) -> Record {
             .map(|t| RecordTargetGroup { name: t.clone() })
             .collect(),
         conditions: p.conditions.clone(),
-        results: p.results.iter().map(|r| RecordResult { name: r.clone() }).collect(),
-        agencies: p.agencies.iter().map(|a| RecordAgency { name: a.clone() }).collect(),
+        results: p
+            .results
+            .iter()
+            .map(|r| RecordResult { name: r.clone() })
+            .collect(),
+        agencies: p
+            .agencies
+            .iter()
+            .map(|a| RecordAgency { name: a.clone() })
+            .collect(),
         effective_from: Some(p.effective_from.format("%Y-%m-%d").to_string()),
     }
 }
@@ -618,7 +710,10 @@ mod tests {
             r#""MUCDO":"Một phần","CACHTHUCTHUCHIEN":[{"KENH":1,"THOIGIAN":[{"PHILEPHI":[{"SOTIEN":"abc","DONVI":"Đồng"}]}]}]"#,
         );
         let errors = record_errors(&format!("[{bad_fee}]"));
-        assert_eq!(errors[0].field, "CACHTHUCTHUCHIEN[0].THOIGIAN[0].PHILEPHI[0].SOTIEN");
+        assert_eq!(
+            errors[0].field,
+            "CACHTHUCTHUCHIEN[0].THOIGIAN[0].PHILEPHI[0].SOTIEN"
+        );
 
         let missing_nested = MINIMAL.replace(
             r#""MUCDO":"Một phần""#,
@@ -639,8 +734,17 @@ mod tests {
 
     #[test]
     fn rejects_files_that_are_not_catalogues() {
-        assert!(matches!(parse_file(b"{", &levels(), day()), Err(CatalogueError::NotJson(_))));
-        assert_eq!(parse_file(b"{}", &levels(), day()), Err(CatalogueError::NotArray));
-        assert_eq!(parse_file(b"[]", &levels(), day()), Err(CatalogueError::Empty));
+        assert!(matches!(
+            parse_file(b"{", &levels(), day()),
+            Err(CatalogueError::NotJson(_))
+        ));
+        assert_eq!(
+            parse_file(b"{}", &levels(), day()),
+            Err(CatalogueError::NotArray)
+        );
+        assert_eq!(
+            parse_file(b"[]", &levels(), day()),
+            Err(CatalogueError::Empty)
+        );
     }
 }

@@ -1,0 +1,243 @@
+//! The `motcua` command as an operator runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use crate::support::{Db, database_url, demo_file, on_both_backends};
+
+fn motcua(data_dir: &Path, db_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("motcua runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+on_both_backends!(import_is_idempotent_and_export_round_trips);
+async fn import_is_idempotent_and_export_round_trips(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(db, dir.path()).await;
+    let file = demo_file();
+    let file = file.to_str().unwrap();
+
+    let first = motcua(
+        dir.path(),
+        &url,
+        &[
+            "import",
+            "procedures",
+            file,
+            "--effective-from",
+            "2025-07-01",
+        ],
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("51 new procedures"),
+        "{}",
+        text(&first.stdout)
+    );
+    let again = motcua(
+        dir.path(),
+        &url,
+        &[
+            "import",
+            "procedures",
+            file,
+            "--effective-from",
+            "2025-07-01",
+        ],
+    );
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout)
+            .contains("0 new procedures, 0 new versions, 0 updated versions, 51 unchanged")
+    );
+
+    let exported = dir.path().join("export.json");
+    let export = motcua(
+        dir.path(),
+        &url,
+        &["export", "procedures", "-o", exported.to_str().unwrap()],
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let mut written: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    for record in &mut written {
+        assert_eq!(record["NGAYHIEULUC"], "2025-07-01");
+        record.as_object_mut().unwrap().remove("NGAYHIEULUC");
+    }
+    let mut original: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(demo_file()).unwrap()).unwrap();
+    let by_code = |v: &serde_json::Value| v["MATTHC"].as_str().unwrap().to_owned();
+    original.sort_by_key(by_code);
+    written.sort_by_key(by_code);
+    assert_eq!(written.len(), 51);
+    for (w, o) in written.iter().zip(&original) {
+        assert_eq!(w, o, "export of {} matches the national record", by_code(o));
+    }
+}
+
+on_both_backends!(a_bad_file_imports_nothing_and_says_why);
+async fn a_bad_file_imports_nothing_and_says_why(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(db, dir.path()).await;
+    let mut records: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(demo_file()).unwrap()).unwrap();
+    records[7].as_object_mut().unwrap().remove("TENTTHC");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&records).unwrap()).unwrap();
+
+    let out = motcua(
+        dir.path(),
+        &url,
+        &["import", "procedures", bad.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let code = records[7]["MATTHC"].as_str().unwrap();
+    assert!(stderr.contains("record 7"), "{stderr}");
+    assert!(stderr.contains(code), "{stderr}");
+    assert!(stderr.contains("TENTTHC"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    let not_json = dir.path().join("broken.json");
+    std::fs::write(&not_json, b"[{\"MATTHC\": ").unwrap();
+    let out = motcua(
+        dir.path(),
+        &url,
+        &["import", "procedures", not_json.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not valid JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let export = motcua(dir.path(), &url, &["export", "procedures"]);
+    assert!(export.status.success());
+    let exported: Vec<serde_json::Value> = serde_json::from_slice(&export.stdout).unwrap();
+    assert!(exported.is_empty(), "nothing was half-written");
+}
+
+#[tokio::test]
+async fn generated_catalogue_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(Db::Sqlite, dir.path()).await;
+    let out_dir = dir.path().join("gen");
+    let out_str = out_dir.to_str().unwrap();
+    let generate = motcua(
+        dir.path(),
+        &url,
+        &[
+            "generate",
+            "catalogue",
+            "--procedures",
+            "300",
+            "--communes",
+            "3",
+            "-o",
+            out_str,
+        ],
+    );
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let agencies = motcua(
+        dir.path(),
+        &url,
+        &["import", "agencies", &format!("{out_str}/agencies.json")],
+    );
+    assert!(agencies.status.success(), "{}", text(&agencies.stderr));
+    assert!(text(&agencies.stdout).contains(&format!("{} agencies", 34 * (1 + 8 + 3))));
+    let procedures = motcua(
+        dir.path(),
+        &url,
+        &[
+            "import",
+            "procedures",
+            &format!("{out_str}/procedures.dvcqg.json"),
+        ],
+    );
+    assert!(procedures.status.success(), "{}", text(&procedures.stderr));
+    assert!(text(&procedures.stdout).contains("300 new procedures"));
+}
+
+#[test]
+fn help_explains_each_command() {
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = text(&out.stdout);
+    for command in ["serve", "import", "export", "generate", "bench", "migrate"] {
+        assert!(help.contains(command), "{command} in {help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = text(&out.stdout);
+    assert!(help.contains("--addr") && help.contains("--data-dir") && help.contains("--demo"));
+}
+
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--demo", "--addr", &addr])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let healthy = loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+            use std::io::{Read, Write};
+            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+            let mut body = String::new();
+            let _ = stream.read_to_string(&mut body);
+            if body.ends_with("ok") {
+                break true;
+            }
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(healthy, "the server answered /healthz");
+    assert!(
+        dir.path().join("motcua.db").exists(),
+        "SQLite created in the data folder"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server stopped within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}

@@ -1,0 +1,9 @@
+//! The one integration-test binary: it starts the real server on an ephemeral port with a
+//! fresh database and drives it over HTTP, on SQLite and on PostgreSQL.
+
+mod api;
+mod cli;
+mod pages;
+mod search;
+mod store_suite;
+mod support;

@@ -1,0 +1,228 @@
+//! The storage contract, run against SQLite and PostgreSQL alike.
+
+use chrono::NaiveDate;
+use domain::{Agency, AgencyCode, LifeEvent, ProcedureCode};
+use store::{FormTemplate, Store, StoreError};
+
+use crate::support::{Db, database_url, demo_file, on_both_backends};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+async fn open(db: Db) -> (std::sync::Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(db, dir.path()).await;
+    (
+        store::open(&url, 4)
+            .await
+            .expect("the store opens and migrates"),
+        dir,
+    )
+}
+
+async fn sample(store: &dyn Store, effective_from: NaiveDate) -> Vec<domain::Procedure> {
+    let levels = store.levels().await.unwrap();
+    let bytes = std::fs::read(demo_file()).unwrap();
+    domain::catalogue::dvcqg::parse_file(&bytes, &levels, effective_from).unwrap()
+}
+
+on_both_backends!(import_is_idempotent_and_versioned);
+async fn import_is_idempotent_and_versioned(db: Db) {
+    let (store, _dir) = open(db).await;
+    let july = day(2025, 7, 1);
+    let mut procedures = sample(&*store, july).await;
+    let generation = store.catalogue_generation().await.unwrap();
+
+    let first = store.import_procedures(&procedures, &|_| {}).await.unwrap();
+    assert_eq!(first.new_procedures, 51);
+    assert_eq!(store.procedure_count().await.unwrap(), 51);
+    assert_eq!(store.catalogue_generation().await.unwrap(), generation + 1);
+
+    let again = store.import_procedures(&procedures, &|_| {}).await.unwrap();
+    assert_eq!((again.unchanged, again.changed()), (51, false));
+    assert_eq!(
+        store.catalogue_generation().await.unwrap(),
+        generation + 1,
+        "no change, no bump"
+    );
+
+    // Same content on a later date is not a new version either.
+    for p in &mut procedures {
+        p.effective_from = day(2026, 1, 1);
+    }
+    let later_same = store.import_procedures(&procedures, &|_| {}).await.unwrap();
+    assert_eq!(later_same.unchanged, 51);
+
+    // A change from 2026 is a new version; the old one stays in force before that date.
+    let birth = ProcedureCode::parse("1.001193").unwrap();
+    let mut changed = procedures.iter().find(|p| p.code == birth).unwrap().clone();
+    changed.name = "Thủ tục đăng ký khai sinh (sửa đổi)".into();
+    let report = store
+        .import_procedures(std::slice::from_ref(&changed), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.new_versions, 1);
+    assert_eq!(
+        store.procedure_versions(&birth).await.unwrap(),
+        vec![july, day(2026, 1, 1)]
+    );
+    let before = store
+        .procedure(&birth, day(2025, 12, 31))
+        .await
+        .unwrap()
+        .unwrap();
+    let after = store
+        .procedure(&birth, day(2026, 1, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.name, "Thủ tục đăng ký khai sinh");
+    assert_eq!(after.name, "Thủ tục đăng ký khai sinh (sửa đổi)");
+    // Before any version took effect, the first one is shown.
+    let early = store
+        .procedure(&birth, day(2020, 1, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(early.effective_from, july);
+
+    // The same effective date again replaces that version instead of adding one.
+    changed.name = "Thủ tục đăng ký khai sinh (sửa lần 2)".into();
+    let report = store
+        .import_procedures(std::slice::from_ref(&changed), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.updated_versions, 1);
+    assert_eq!(store.procedure_versions(&birth).await.unwrap().len(), 2);
+
+    let current = store.current_procedures(day(2026, 6, 1)).await.unwrap();
+    assert_eq!(current.len(), 51);
+    let current_birth = current.iter().find(|p| p.code == birth).unwrap();
+    assert_eq!(current_birth.name, "Thủ tục đăng ký khai sinh (sửa lần 2)");
+    let past = store.current_procedures(day(2025, 8, 1)).await.unwrap();
+    assert_eq!(
+        past.iter().find(|p| p.code == birth).unwrap().name,
+        "Thủ tục đăng ký khai sinh"
+    );
+}
+
+fn agency(code: &str, parent: Option<&str>, level: &str) -> Agency {
+    Agency {
+        code: AgencyCode::parse(code).unwrap(),
+        name: format!("Cơ quan {code}"),
+        parent: parent.map(|p| AgencyCode::parse(p).unwrap()),
+        level: level.into(),
+    }
+}
+
+on_both_backends!(agencies_form_a_tree_with_levels);
+async fn agencies_form_a_tree_with_levels(db: Db) {
+    let (store, _dir) = open(db).await;
+    let levels = store.levels().await.unwrap();
+    let codes: Vec<&str> = levels.iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(codes, ["central", "province", "district", "commune"]);
+    let district = levels.iter().find(|l| l.code == "district").unwrap();
+    assert_eq!(
+        district.valid_until,
+        Some(day(2025, 6, 30)),
+        "district level ended 30 June 2025"
+    );
+
+    let tree = vec![
+        agency("000.00.00.H31", None, "province"),
+        agency("001.00.00.H31", Some("000.00.00.H31"), "commune"),
+        agency("002.00.00.H31", Some("000.00.00.H31"), "commune"),
+    ];
+    store.upsert_agencies(&tree).await.unwrap();
+    store.upsert_agencies(&tree).await.unwrap();
+    assert_eq!(
+        store.agencies().await.unwrap().len(),
+        3,
+        "upsert does not duplicate"
+    );
+    let (total, first) = store.agencies_at_level("commune", 1).await.unwrap();
+    assert_eq!((total, first.len()), (2, 1));
+    assert_eq!(first[0].code.as_str(), "001.00.00.H31");
+
+    let orphan = agency("003.00.00.H31", Some("000.00.00.H99"), "commune");
+    let err = store.upsert_agencies(&[orphan]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let bad_level = agency("004.00.00.H31", None, "hamlet");
+    assert!(matches!(
+        store.upsert_agencies(&[bad_level]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.agencies().await.unwrap().len(),
+        3,
+        "a failed upsert writes nothing"
+    );
+}
+
+on_both_backends!(life_events_forms_and_meta);
+async fn life_events_forms_and_meta(db: Db) {
+    let (store, _dir) = open(db).await;
+    store
+        .import_procedures(&sample(&*store, day(2025, 7, 1)).await, &|_| {})
+        .await
+        .unwrap();
+    let generation = store.catalogue_generation().await.unwrap();
+    let birth = ProcedureCode::parse("1.001193").unwrap();
+    let event = LifeEvent {
+        code: "co-con-nho".into(),
+        name_vi: "Có con nhỏ".into(),
+        name_en: "Having a baby".into(),
+        description_vi: "Khai sinh".into(),
+        procedures: vec![birth.clone(), ProcedureCode::parse("1.000689").unwrap()],
+    };
+    store
+        .upsert_life_events(std::slice::from_ref(&event))
+        .await
+        .unwrap();
+    store
+        .upsert_life_events(std::slice::from_ref(&event))
+        .await
+        .unwrap();
+    let events = store.life_events().await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].procedures.len(), 2);
+    assert!(
+        store.catalogue_generation().await.unwrap() > generation,
+        "events re-index"
+    );
+
+    let pension = ProcedureCode::parse("1.014027").unwrap();
+    let template = FormTemplate {
+        file_name: "Bieu mau 01 1.014027.docx".into(),
+        content_type: "application/octet-stream".into(),
+        content: vec![0, 159, 146, 150, 255],
+    };
+    store.put_form_template(&pension, &template).await.unwrap();
+    assert_eq!(
+        store
+            .form_template(&pension, &template.file_name)
+            .await
+            .unwrap(),
+        Some(template.clone())
+    );
+    assert_eq!(
+        store.form_template_names(&pension).await.unwrap(),
+        vec![template.file_name.clone()]
+    );
+    assert_eq!(
+        store.form_template(&pension, "other.docx").await.unwrap(),
+        None
+    );
+    let unknown = ProcedureCode::parse("9.999999").unwrap();
+    assert!(matches!(
+        store.put_form_template(&unknown, &template).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(store.meta("k").await.unwrap(), None);
+    store.set_meta("k", "v1").await.unwrap();
+    store.set_meta("k", "v2").await.unwrap();
+    assert_eq!(store.meta("k").await.unwrap().as_deref(), Some("v2"));
+    store.ping().await.unwrap();
+}

@@ -1,0 +1,144 @@
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use motcua::config::Config;
+use tempfile::TempDir;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin URL of the PostgreSQL that tests use; `scripts/test` starts one.
+/// Missing PostgreSQL is a failure, not a skip.
+pub fn postgres_admin_url() -> String {
+    std::env::var("MOTCUA_TEST_POSTGRES_URL").expect(
+        "MOTCUA_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts a throwaway \
+         PostgreSQL, or point it at an empty server",
+    )
+}
+
+/// A new empty PostgreSQL database, returned as its URL.
+pub async fn fresh_postgres_database() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let admin = postgres_admin_url();
+    let name = format!(
+        "motcua_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    pool.close().await;
+    let base = admin.rsplit_once('/').expect("a URL with a database").0;
+    format!("{base}/{name}")
+}
+
+/// A database URL of the given kind, inside `dir` for SQLite.
+pub async fn database_url(db: Db, dir: &std::path::Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("motcua.db").display()),
+        Db::Postgres => fresh_postgres_database().await,
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: app::App,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    pub async fn text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text body"))
+    }
+}
+
+pub fn config(db_url: &str, data_dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.server.data_dir = data_dir.to_path_buf();
+    config.database.url = Some(db_url.to_owned());
+    config.database.max_connections = 4;
+    config
+}
+
+/// Starts the server with a fresh database (and the demo data if asked).
+pub async fn spawn(db: Db, demo: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let database_url = database_url(db, dir.path()).await;
+    let config = config(&database_url, dir.path());
+    let app = motcua::server::build(&config, demo)
+        .await
+        .expect("the server builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(motcua::server::run(
+        app.clone(),
+        listener,
+        Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        app,
+        data_dir: dir.path().to_path_buf(),
+        database_url,
+        _dir: dir,
+    }
+}
+
+/// The real sample catalogue shipped as demo data.
+pub fn demo_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/procedures.dvcqg.json")
+}
+
+/// Runs one test body on both storage backends.
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::support::Db::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::support::Db::Postgres).await
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
