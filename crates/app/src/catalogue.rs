@@ -26,6 +26,8 @@ pub struct CatalogueSearch {
     pub life_event: Option<String>,
     pub limit: usize,
     pub offset: usize,
+    /// Count matches per sector, level, online level and life event.
+    pub facets: bool,
 }
 
 impl CatalogueSearch {
@@ -102,7 +104,8 @@ impl App {
                 None
             }),
         };
-        let levels = self.store.levels().await?;
+        let lookups = self.lookups();
+        let levels = &lookups.levels;
         let mut level_filter = Vec::new();
         if let Some(level) = &search.level {
             if levels.iter().any(|l| &l.code == level) {
@@ -154,16 +157,16 @@ impl App {
             life_event: search.life_event.filter(|e| !e.is_empty()),
             limit: search.limit,
             offset: search.offset,
+            facets: search.facets,
         };
         let index = self.index.clone();
         let results = tokio::task::spawn_blocking(move || index.search(&query))
             .await
             .map_err(|e| AppError::Conflict(format!("search task failed: {e}")))??;
-        let life_events = self.store.life_events().await?;
         Ok(SearchPage {
             results,
-            levels,
-            life_events,
+            levels: lookups.levels.clone(),
+            life_events: lookups.life_events.clone(),
             agency,
         })
     }
@@ -171,9 +174,11 @@ impl App {
     pub async fn home(&self) -> Result<Home> {
         let all = self.index.search(&SearchQuery {
             limit: 1,
+            facets: true,
             ..Default::default()
         })?;
-        let events = self.store.life_events().await?;
+        let lookups = self.lookups();
+        let events = &lookups.life_events;
         let counts: HashMap<&str, u64> = all
             .facets
             .life_events
@@ -204,18 +209,19 @@ impl App {
             .await?
             .ok_or_else(not_found)?;
         let versions = self.store.procedure_versions(&code).await?;
-        let life_events = self
-            .store
-            .life_events()
-            .await?
-            .into_iter()
+        let lookups = self.lookups();
+        let life_events = lookups
+            .life_events
+            .iter()
             .filter(|e| e.procedures.contains(&code))
+            .cloned()
             .collect();
-        let levels = self.store.levels().await?;
         let mut implementing = Vec::new();
-        for level in levels
-            .into_iter()
+        for level in lookups
+            .levels
+            .iter()
             .filter(|l| procedure.levels.contains(&l.code))
+            .cloned()
         {
             let (total, agencies) = self
                 .store
@@ -237,14 +243,14 @@ impl App {
         })
     }
 
-    pub async fn levels(&self) -> Result<Vec<Level>> {
-        Ok(self.store.levels().await?)
+    pub fn levels(&self) -> Vec<Level> {
+        self.lookups().levels.clone()
     }
 
     /// All agencies, parents before children.
     pub async fn agency_tree(&self) -> Result<Vec<AgencyNode>> {
         let agencies = self.store.agencies().await?;
-        let levels = self.store.levels().await?;
+        let levels = &self.lookups().levels;
         Ok(domain::agency::tree_order(&agencies)
             .into_iter()
             .map(|(depth, a)| AgencyNode {
@@ -255,8 +261,8 @@ impl App {
             .collect())
     }
 
-    pub async fn life_events(&self) -> Result<Vec<LifeEvent>> {
-        Ok(self.store.life_events().await?)
+    pub fn life_events(&self) -> Vec<LifeEvent> {
+        self.lookups().life_events.clone()
     }
 
     pub async fn form_template(&self, code: &str, file_name: &str) -> Result<store::FormTemplate> {
@@ -349,12 +355,16 @@ impl App {
     }
 
     /// Rebuilds the search index if the catalogue changed since it was built (or it was never
-    /// built). Returns whether it rebuilt.
+    /// built), and reloads the cached lookups with it. Returns whether it rebuilt.
     pub async fn refresh_index(&self) -> Result<bool> {
         let generation = self.store.catalogue_generation().await?;
         if self.index.generation() == Some(generation) {
+            if self.lookups().levels.is_empty() {
+                self.reload_lookups().await?;
+            }
             return Ok(false);
         }
+        self.reload_lookups().await?;
         let procedures = self.store.current_procedures(today()).await?;
         let events = self.store.life_events().await?;
         let index = self.index.clone();

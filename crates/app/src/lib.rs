@@ -6,8 +6,9 @@ mod catalogue;
 mod demo;
 mod error;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
+use domain::{Level, LifeEvent};
 use search::CatalogueIndex;
 use store::Store;
 
@@ -24,11 +25,44 @@ pub type Result<T> = std::result::Result<T, AppError>;
 pub struct App {
     store: Arc<dyn Store>,
     index: Arc<CatalogueIndex>,
+    /// Small tables every search needs, read once per catalogue generation instead of on
+    /// every request.
+    lookups: Arc<RwLock<Arc<Lookups>>>,
+}
+
+#[derive(Debug, Default)]
+struct Lookups {
+    levels: Vec<Level>,
+    life_events: Vec<LifeEvent>,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, index: Arc<CatalogueIndex>) -> Self {
-        Self { store, index }
+    /// Connects the use cases to their store and index, and brings the index and the cached
+    /// lookups up to date with the catalogue.
+    pub async fn start(store: Arc<dyn Store>, index: Arc<CatalogueIndex>) -> Result<Self> {
+        let app = Self {
+            store,
+            index,
+            lookups: Arc::default(),
+        };
+        app.refresh_index().await?;
+        Ok(app)
+    }
+
+    fn lookups(&self) -> Arc<Lookups> {
+        self.lookups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn reload_lookups(&self) -> Result<()> {
+        let fresh = Lookups {
+            levels: self.store.levels().await?,
+            life_events: self.store.life_events().await?,
+        };
+        *self.lookups.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

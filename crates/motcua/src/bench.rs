@@ -87,30 +87,68 @@ pub fn search(procedures: usize, rounds: usize) -> anyhow::Result<()> {
         start.elapsed().as_secs_f64() * 1e3
     );
 
-    let queries = queries();
-    for q in &queries {
+    let mut queries = queries();
+    measure(
+        &index,
+        &queries,
+        rounds,
+        "without facet counts (API default)",
+    )?;
+    for q in &mut queries {
+        q.facets = true;
+    }
+    measure(
+        &index,
+        &queries,
+        rounds,
+        "with facet counts (portal results page)",
+    )
+}
+
+fn measure(
+    index: &CatalogueIndex,
+    queries: &[SearchQuery],
+    rounds: usize,
+    label: &str,
+) -> anyhow::Result<()> {
+    for q in queries {
         index.search(q)?; // warm up
     }
-    let mut histogram = Histogram::<u64>::new(3)?;
-    let mut matched = 0usize;
+    let mut overall = Histogram::<u64>::new(3)?;
+    let mut per_query = vec![Histogram::<u64>::new(3)?; queries.len()];
     let start = Instant::now();
     for _ in 0..rounds {
-        for q in &queries {
+        for (q, histogram) in queries.iter().zip(&mut per_query) {
             let t = Instant::now();
-            matched += index.search(q)?.total;
-            histogram.record(t.elapsed().as_micros() as u64)?;
+            index.search(q)?;
+            let micros = t.elapsed().as_micros() as u64;
+            overall.record(micros)?;
+            histogram.record(micros)?;
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let n = histogram.len();
+    let n = overall.len();
     println!(
-        "{n} searches over {} procedures, one thread: {:.0} searches/s; latency µs p50 {} p95 {} p99 {} max {} (matches {matched})",
+        "{label}: {n} searches over {} procedures, one thread: {:.0} searches/s; \
+         latency µs p50 {} p95 {} p99 {} max {}",
         index.len(),
         n as f64 / elapsed,
-        histogram.value_at_quantile(0.50),
-        histogram.value_at_quantile(0.95),
-        histogram.value_at_quantile(0.99),
-        histogram.max(),
+        overall.value_at_quantile(0.50),
+        overall.value_at_quantile(0.95),
+        overall.value_at_quantile(0.99),
+        overall.max(),
     );
+    for (q, histogram) in queries.iter().zip(&per_query) {
+        println!(
+            "  p50 {:>5} µs  p99 {:>5} µs  {:?} sector={:?} levels={:?} online={:?} offset={}",
+            histogram.value_at_quantile(0.5),
+            histogram.value_at_quantile(0.99),
+            q.text,
+            q.sector,
+            q.levels,
+            q.online.map(|o| o.code()),
+            q.offset
+        );
+    }
     Ok(())
 }

@@ -23,11 +23,11 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
         .with_context(|| format!("cannot open the database {}", store::redact(&url)))?;
     let index = CatalogueIndex::open_or_create(&data_dir.join("index"))
         .context("cannot open the search index")?;
-    let app = App::new(store, Arc::new(index));
+    let app = App::start(store, Arc::new(index)).await?;
     if demo && app.load_demo().await? {
         tracing::info!("demo data loaded");
+        app.refresh_index().await?;
     }
-    app.refresh_index().await?;
     Ok(app)
 }
 

@@ -1,20 +1,22 @@
 //! The catalogue search index (tantivy).
 //!
 //! Names are indexed twice: as written (NFC, lower case) and folded (no diacritics, đ→d).
-//! Every query word must match in the folded fields, exactly or with one typo; a word that also
-//! matches with its accents adds to the score, so "cấp" ranks "cấp" above "cáp".
+//! Every query word must match in the folded fields; a word that also matches with its accents
+//! adds to the score, so "cấp" ranks "cấp" above "cáp". When no procedure matches every word,
+//! the search is run again forgiving one typo per word.
 //! The index remembers the catalogue generation it was built from (in its commit payload), so
 //! a caller can tell when it is stale and rebuild it from the database.
 
+use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use domain::text::{fold, normalize};
 use domain::{LifeEvent, OnlineService, Procedure, ProcedureCode};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RegexQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery,
 };
 use tantivy::schema::{
@@ -74,6 +76,8 @@ pub struct SearchQuery {
     pub life_event: Option<String>,
     pub limit: usize,
     pub offset: usize,
+    /// Whether to count matches per facet value (costs about as much as the search itself).
+    pub facets: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -158,6 +162,15 @@ pub struct CatalogueIndex {
     fields: Fields,
     /// One rebuild at a time.
     writing: Mutex<()>,
+    /// What searches read: a searcher and the cards of its documents, swapped together.
+    current: RwLock<Arc<Snapshot>>,
+}
+
+/// A searcher with every document's display card in memory, indexed by the document's
+/// `sort_key`, so that showing a page of results does not decompress the doc store.
+struct Snapshot {
+    searcher: Searcher,
+    hits: Vec<Hit>,
 }
 
 impl CatalogueIndex {
@@ -190,16 +203,26 @@ impl CatalogueIndex {
 
     fn with_index(index: Index, fields: Fields) -> Result<Self> {
         index.tokenizers().register(TOKENIZER, analyzer());
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let searcher = reader.searcher();
+        let hits = stored_hits(&searcher, fields)?;
         Ok(Self {
             index,
             reader,
             fields,
             writing: Mutex::new(()),
+            current: RwLock::new(Arc::new(Snapshot { searcher, hits })),
         })
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The catalogue generation this index was built from; None if never built.
@@ -209,7 +232,7 @@ impl CatalogueIndex {
     }
 
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.snapshot().searcher.num_docs()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -226,14 +249,19 @@ impl CatalogueIndex {
         writer.delete_all_documents()?;
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_cached_key(|&i| fold(&items[i].procedure.name));
+        let mut hits = Vec::with_capacity(items.len());
         for (rank, &i) in order.iter().enumerate() {
             writer.add_document(self.document(&items[i], rank as u64))?;
+            hits.push(hit_of(items[i].procedure));
         }
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&generation.to_string());
         commit.commit()?;
         writer.wait_merging_threads()?;
         self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(Snapshot { searcher, hits });
         Ok(())
     }
 
@@ -262,13 +290,7 @@ impl CatalogueIndex {
             doc.add_facet(f.event, facet(&e.code));
         }
         doc.add_u64(f.sort_key, sort_key);
-        let card = Card {
-            sectors: p.sectors.iter().map(|s| s.name.clone()).collect(),
-            levels: p.levels.clone(),
-            online: p.online,
-            fee_range: p.fee_range(),
-            has_detail: p.has_detail(),
-        };
+        let card = hit_of(p).card;
         doc.add_text(
             f.card,
             serde_json::to_string(&card).expect("a card serialises"),
@@ -276,83 +298,85 @@ impl CatalogueIndex {
         doc
     }
 
+    /// Searches for the exact words first; only when nothing matches does it try again
+    /// forgiving one typo per word, which costs several times more.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
-        let searcher = self.reader.searcher();
         let text = normalize(q.text.trim());
-        let scored = self.text_query(&text);
+        let exact = self.run(q, self.text_query(&text, false))?;
+        if exact.total > 0 || ProcedureCode::looks_like_code(&text) || words(&text).is_empty() {
+            return Ok(exact);
+        }
+        self.run(q, self.text_query(&text, true))
+    }
+
+    fn run(&self, q: &SearchQuery, scored: Option<Box<dyn Query>>) -> Result<SearchResults> {
+        let snapshot = self.snapshot();
+        let searcher = &snapshot.searcher;
         let ranked = scored.is_some();
         let query = self.with_filters(scored.unwrap_or_else(|| Box::new(AllQuery)), q);
-        let facets = (
-            facet_collector("sector"),
-            facet_collector("level"),
-            facet_collector("online"),
-            facet_collector("event"),
-        );
+        let facets = q.facets.then(|| {
+            (
+                facet_collector("sector"),
+                facet_collector("level"),
+                facet_collector("online"),
+                facet_collector("event"),
+            )
+        });
         let limit = q.limit.max(1);
-        let (addresses, total, counts) = if ranked {
+        let (keys, total, counts) = if ranked {
             let top = TopDocs::with_limit(limit).and_offset(q.offset);
             let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-            (
-                top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
-                total,
-                counts,
-            )
+            let keys = top
+                .into_iter()
+                .map(|(_, a)| sort_key_of(searcher, a))
+                .collect::<Result<Vec<_>>>()?;
+            (keys, total, counts)
         } else {
             // Without words there is no relevance: list alphabetically.
             let top = TopDocs::with_limit(limit)
                 .and_offset(q.offset)
                 .order_by_fast_field::<u64>("sort_key", Order::Asc);
             let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-            (
-                top.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
-                total,
-                counts,
-            )
+            let keys = top.into_iter().map(|(key, _)| key).collect();
+            (keys, total, counts)
         };
-        let hits = addresses
+        let hits = keys
             .into_iter()
-            .map(|a| self.hit(&searcher, a))
+            .map(|key| {
+                snapshot.hits.get(key as usize).cloned().ok_or_else(|| {
+                    tantivy::TantivyError::InternalError(format!("no card for document {key}"))
+                        .into()
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
-        let (sectors, levels, online, events) = counts;
-        Ok(SearchResults {
-            total,
-            hits,
-            facets: Facets {
+        let facets = counts.map_or_else(Facets::default, |(sectors, levels, online, events)| {
+            Facets {
                 sectors: facet_counts(&sectors),
                 levels: facet_counts(&levels),
                 online: facet_counts(&online),
                 life_events: facet_counts(&events),
-            },
-        })
-    }
-
-    fn hit(&self, searcher: &Searcher, address: DocAddress) -> Result<Hit> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-        };
-        let card = serde_json::from_str(text(self.fields.card)).map_err(|e| {
-            tantivy::TantivyError::InternalError(format!("stored card is unreadable: {e}"))
-        })?;
-        Ok(Hit {
-            code: text(self.fields.code).to_owned(),
-            name: text(self.fields.name).to_owned(),
-            card,
+            }
+        });
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
         })
     }
 
     /// The scored part of a query; None when the text has no words.
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    fn text_query(&self, text: &str, forgive_typos: bool) -> Option<Box<dyn Query>> {
         let f = self.fields;
         if ProcedureCode::looks_like_code(text) {
             let exact = TermQuery::new(
                 Term::from_field_text(f.code, text),
                 IndexRecordOption::Basic,
             );
-            let pattern = format!("{}.*", text.replace('.', "\\."));
-            let prefix = RegexQuery::from_pattern(&pattern, f.code).ok()?;
+            // Codes are ASCII, so every code starting with `text` sorts below `text` + DEL.
+            let prefix = RangeQuery::new(
+                Bound::Included(Term::from_field_text(f.code, text)),
+                Bound::Excluded(Term::from_field_text(f.code, &format!("{text}\u{7f}"))),
+            );
             return Some(Box::new(BooleanQuery::new(vec![
                 (
                     Occur::Should,
@@ -392,7 +416,7 @@ impl CatalogueIndex {
                     ),
                 ),
             ];
-            if folded.chars().count() >= FUZZY_MIN_LEN {
+            if forgive_typos && folded.chars().count() >= FUZZY_MIN_LEN {
                 let fuzzy = FuzzyTermQuery::new(term(f.name_folded, folded), 1, true);
                 alternatives.push((Occur::Should, boosted(fuzzy, 0.3)));
             }
@@ -444,6 +468,71 @@ impl CatalogueIndex {
         }
         Box::new(BooleanQuery::new(clauses))
     }
+}
+
+/// What a result shows of a procedure.
+fn hit_of(p: &Procedure) -> Hit {
+    Hit {
+        code: p.code.to_string(),
+        name: normalize(&p.name),
+        card: Card {
+            sectors: p.sectors.iter().map(|s| s.name.clone()).collect(),
+            levels: p.levels.clone(),
+            online: p.online,
+            fee_range: p.fee_range(),
+            has_detail: p.has_detail(),
+        },
+    }
+}
+
+fn sort_key_of(searcher: &Searcher, address: DocAddress) -> Result<u64> {
+    let column = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .u64("sort_key")?;
+    column.first(address.doc_id).ok_or_else(|| {
+        tantivy::TantivyError::InternalError("a document without a sort key".into()).into()
+    })
+}
+
+/// Reads the cards of an index built earlier, once, at open.
+fn stored_hits(searcher: &Searcher, fields: Fields) -> Result<Vec<Hit>> {
+    let mut hits: Vec<Option<Hit>> = vec![None; searcher.num_docs() as usize];
+    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let store = segment.get_store_reader(64)?;
+        let keys = segment.fast_fields().u64("sort_key")?;
+        for doc_id in segment.doc_ids_alive() {
+            let doc: TantivyDocument = store.get(doc_id)?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+            };
+            let card = serde_json::from_str(text(fields.card)).map_err(|e| {
+                tantivy::TantivyError::InternalError(format!("stored card is unreadable: {e}"))
+            })?;
+            let key = keys.first(doc_id).unwrap_or(u64::MAX) as usize;
+            let slot = hits.get_mut(key).ok_or_else(|| {
+                tantivy::TantivyError::InternalError(format!(
+                    "sort key {key} out of range in segment {segment_ord}"
+                ))
+            })?;
+            *slot = Some(Hit {
+                code: text(fields.code).to_owned(),
+                name: text(fields.name).to_owned(),
+                card,
+            });
+        }
+    }
+    hits.into_iter()
+        .enumerate()
+        .map(|(key, hit)| {
+            hit.ok_or_else(|| {
+                tantivy::TantivyError::InternalError(format!("no document has sort key {key}"))
+                    .into()
+            })
+        })
+        .collect()
 }
 
 fn boosted(query: impl Query + 'static, boost: f32) -> Box<dyn Query> {

@@ -89,7 +89,9 @@ pub struct ProcedurePage {
     pub total: usize,
     pub limit: usize,
     pub offset: usize,
-    pub facets: ProcedureFacets,
+    /// Present when asked for with facets=true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<ProcedureFacets>,
 }
 
 fn facet_list(list: Vec<(String, u64)>) -> Vec<FacetCount> {
@@ -111,6 +113,7 @@ fn facet_list(list: Vec<(String, u64)>) -> Vec<FacetCount> {
         ("agency" = Option<String>, Query, description = "National agency code, e.g. 000.00.00.H31"),
         ("online" = Option<String>, Query, description = "full, partial or none"),
         ("event" = Option<String>, Query, description = "Life event code"),
+        ("facets" = Option<bool>, Query, description = "Also count matches per sector, level, online level and life event (default false)"),
     ),
     responses(
         (status = 200, body = ProcedurePage),
@@ -122,7 +125,7 @@ async fn list_procedures(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<ProcedurePage>, ApiError> {
     let search = params.to_search().map_err(Failure::invalid)?;
-    let (limit, offset) = (search.limit, search.offset);
+    let (limit, offset, with_facets) = (search.limit, search.offset, search.facets);
     let page = state.app.search_catalogue(search).await?;
     let items = page
         .results
@@ -145,12 +148,12 @@ async fn list_procedures(
         total: page.results.total,
         limit,
         offset,
-        facets: ProcedureFacets {
+        facets: with_facets.then(|| ProcedureFacets {
             sectors: facet_list(f.sectors),
             levels: facet_list(f.levels),
             online: facet_list(f.online),
             life_events: facet_list(f.life_events),
-        },
+        }),
     }))
 }
 
@@ -239,7 +242,7 @@ pub struct LevelItem {
 
 #[utoipa::path(get, path = "/api/v1/levels", responses((status = 200, body = [LevelItem])))]
 async fn list_levels(State(state): State<AppState>) -> Result<Json<Vec<LevelItem>>, ApiError> {
-    let levels = state.app.levels().await?;
+    let levels = state.app.levels();
     Ok(Json(
         levels
             .into_iter()
@@ -267,7 +270,7 @@ pub struct LifeEventItem {
 async fn list_life_events(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<LifeEventItem>>, ApiError> {
-    let events = state.app.life_events().await?;
+    let events = state.app.life_events();
     Ok(Json(
         events
             .into_iter()

@@ -361,9 +361,10 @@ async fn results(
     lang: Lang,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, PageError> {
-    let search: CatalogueSearch = params
+    let mut search: CatalogueSearch = params
         .to_search()
         .map_err(|e| PageError::new(lang, Failure::invalid(e)))?;
+    search.facets = true; // the filter column shows them
     let limit = search.limit;
     let offset = search.offset;
     let result = state
@@ -571,11 +572,7 @@ async fn procedure(
         .procedure(&code)
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    let levels = state
-        .app
-        .levels()
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
+    let levels = state.app.levels();
     Ok(render(&procedure_page(lang, detail, &levels)))
 }
 

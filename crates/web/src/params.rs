@@ -21,6 +21,7 @@ pub struct SearchParams {
     pub agency: Option<String>,
     pub online: Option<String>,
     pub event: Option<String>,
+    pub facets: Option<String>,
 }
 
 fn number(name: &str, raw: Option<&str>, default: usize) -> Result<usize, InvalidField> {
@@ -48,6 +49,17 @@ impl SearchParams {
         let limit = take(number("limit", self.limit.as_deref(), DEFAULT_LIMIT));
         let mut offset = take(number("offset", self.offset.as_deref(), 0));
         let page = take(number("page", self.page.as_deref(), 1));
+        let facets = match self.facets.as_deref().map(str::trim) {
+            None | Some("" | "false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => {
+                errors.push(InvalidField::new(
+                    "facets",
+                    format!("'{other}' is not true or false"),
+                ));
+                false
+            }
+        };
         if self.page.is_some() {
             if page == 0 {
                 errors.push(InvalidField::new("page", "pages start at 1"));
@@ -64,6 +76,7 @@ impl SearchParams {
             life_event: filter(&self.event),
             limit,
             offset,
+            facets,
         };
         // A value that is not a number was reported already; report only the others' ranges.
         let range_errors: Vec<InvalidField> = search

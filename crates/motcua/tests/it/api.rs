@@ -105,6 +105,7 @@ async fn bad_parameters_are_named(db: Db) {
     .await;
     expect_bad_parameter(&t, "/api/v1/procedures?offset=10001", &["offset"]).await;
     expect_bad_parameter(&t, "/api/v1/procedures?online=sometimes", &["online"]).await;
+    expect_bad_parameter(&t, "/api/v1/procedures?facets=maybe", &["facets"]).await;
     expect_bad_parameter(&t, "/api/v1/procedures?level=hamlet", &["level"]).await;
     expect_bad_parameter(&t, "/api/v1/procedures?agency=H31", &["agency"]).await;
     expect_bad_parameter(&t, "/api/v1/procedures?agency=000.00.00.H99", &["agency"]).await;

@@ -100,7 +100,9 @@ async fn one_typo_is_forgiven_and_codes_are_found() {
 #[tokio::test]
 async fn filters_narrow_and_facets_count() {
     let t = spawn(Db::Sqlite, true).await;
-    let (_, all) = t.json("/api/v1/procedures?limit=1").await;
+    let (_, plain) = t.json("/api/v1/procedures?limit=1").await;
+    assert!(plain.get("facets").is_none(), "facets only when asked for");
+    let (_, all) = t.json("/api/v1/procedures?limit=1&facets=true").await;
     let online: Vec<(String, u64)> = all["facets"]["online"]
         .as_array()
         .unwrap()
