@@ -37,15 +37,15 @@ struct Lookups {
 }
 
 impl App {
-    /// Connects the use cases to their store and index, and brings the index and the cached
-    /// lookups up to date with the catalogue.
+    /// Connects the use cases to their store and index and loads the cached lookups.
+    /// A server then calls [`App::refresh_index`]; a one-off command need not.
     pub async fn start(store: Arc<dyn Store>, index: Arc<CatalogueIndex>) -> Result<Self> {
         let app = Self {
             store,
             index,
             lookups: Arc::default(),
         };
-        app.refresh_index().await?;
+        app.reload_lookups().await?;
         Ok(app)
     }
 

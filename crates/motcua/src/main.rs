@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(what) => runtime.block_on(import(config, what)),
         Command::Export(Export::Procedures { output }) => runtime.block_on(async {
-            let app = server::build(&config, false).await?;
+            let app = server::open_for_command(&config).await?;
             let records = app.export_catalogue().await?;
             let json = serde_json::to_string_pretty(&records)?;
             match output {
@@ -184,10 +184,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
         Command::Migrate => runtime.block_on(async {
-            let url = config.database_url();
-            std::fs::create_dir_all(&config.server.data_dir)?;
-            store::open(&url, 1).await?;
-            println!("database {} is up to date", store::redact(&url));
+            server::open_store(&config).await?;
+            println!(
+                "database {} is up to date",
+                store::redact(&config.database_url())
+            );
             Ok(())
         }),
     }
@@ -212,7 +213,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
 }
 
 async fn import(config: Config, what: Import) -> anyhow::Result<()> {
-    let app = server::build(&config, false).await?;
+    let app = server::open_for_command(&config).await?;
     let read = |path: &PathBuf| {
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
     };
@@ -237,7 +238,6 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
             bar.finish_and_clear();
             let report =
                 report.with_context(|| format!("nothing was imported from {}", file.display()))?;
-            app.refresh_index().await?;
             println!(
                 "{}: {} new procedures, {} new versions, {} updated versions, {} unchanged",
                 file.display(),
@@ -259,7 +259,6 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
                 .import_life_events(&read(&file)?)
                 .await
                 .context("nothing was imported")?;
-            app.refresh_index().await?;
             println!("{}: {n} life events imported or updated", file.display());
         }
         Import::FormTemplate {

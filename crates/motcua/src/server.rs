@@ -14,21 +14,35 @@ use crate::config::Config;
 /// Opens the database (running migrations), loads the demo data if asked, and brings the
 /// search index up to date with the catalogue.
 pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
-    let data_dir = &config.server.data_dir;
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
-    let url = config.database_url();
-    let store = store::open(&url, config.database.max_connections)
-        .await
-        .with_context(|| format!("cannot open the database {}", store::redact(&url)))?;
-    let index = CatalogueIndex::open_or_create(&data_dir.join("index"))
+    let store = open_store(config).await?;
+    let index = CatalogueIndex::open_or_create(&config.server.data_dir.join("index"))
         .context("cannot open the search index")?;
     let app = App::start(store, Arc::new(index)).await?;
     if demo && app.load_demo().await? {
         tracing::info!("demo data loaded");
-        app.refresh_index().await?;
     }
+    app.refresh_index().await?;
     Ok(app)
+}
+
+/// The app for a one-off command (import, export): the database only. The search index is
+/// the server's to rebuild — it notices the catalogue changed — so a command never writes
+/// to the index folder that a running server reads.
+pub async fn open_for_command(config: &Config) -> anyhow::Result<App> {
+    let store = open_store(config).await?;
+    let index = CatalogueIndex::in_memory().context("cannot create a search index")?;
+    Ok(App::start(store, Arc::new(index)).await?)
+}
+
+/// Creates the data folder and opens the configured database, running its migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>> {
+    let data_dir = &config.server.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let url = config.database_url();
+    store::open(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", store::redact(&url)))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

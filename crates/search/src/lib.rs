@@ -171,6 +171,8 @@ pub struct CatalogueIndex {
 struct Snapshot {
     searcher: Searcher,
     hits: Vec<Hit>,
+    /// The catalogue generation this searcher shows.
+    generation: Option<i64>,
 }
 
 impl CatalogueIndex {
@@ -209,12 +211,21 @@ impl CatalogueIndex {
             .try_into()?;
         let searcher = reader.searcher();
         let hits = stored_hits(&searcher, fields)?;
+        let generation = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok());
         Ok(Self {
             index,
             reader,
             fields,
             writing: Mutex::new(()),
-            current: RwLock::new(Arc::new(Snapshot { searcher, hits })),
+            current: RwLock::new(Arc::new(Snapshot {
+                searcher,
+                hits,
+                generation,
+            })),
         })
     }
 
@@ -225,10 +236,10 @@ impl CatalogueIndex {
             .clone()
     }
 
-    /// The catalogue generation this index was built from; None if never built.
+    /// The catalogue generation that searches see; None if never built. It is the in-memory
+    /// searcher's, not the folder's, so a commit by another process counts as stale.
     pub fn generation(&self) -> Option<i64> {
-        let metas = self.index.load_metas().ok()?;
-        metas.payload.and_then(|p| p.parse().ok())
+        self.snapshot().generation
     }
 
     pub fn len(&self) -> u64 {
@@ -260,8 +271,11 @@ impl CatalogueIndex {
         writer.wait_merging_threads()?;
         self.reader.reload()?;
         let searcher = self.reader.searcher();
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) =
-            Arc::new(Snapshot { searcher, hits });
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
+            searcher,
+            hits,
+            generation: Some(generation),
+        });
         Ok(())
     }
 

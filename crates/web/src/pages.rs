@@ -518,6 +518,13 @@ fn results_page(
 
 // ---- procedure ---------------------------------------------------------------------------
 
+struct StepGroupView {
+    case: String,
+    steps: Vec<String>,
+    /// The steps carry their own "Bước N:" labels, so the list is not numbered again.
+    labelled: bool,
+}
+
 struct TimeRow {
     channel: String,
     time: String,
@@ -554,6 +561,7 @@ struct ProcedurePage {
     online_class: &'static str,
     online_note: String,
     levels: String,
+    steps: Vec<StepGroupView>,
     channels: Vec<TimeRow>,
     documents: Vec<DocGroupView>,
     implementing: Vec<ImplementingView>,
@@ -659,6 +667,15 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
             .map(|l| level_name(lang, levels, l))
             .collect::<Vec<_>>()
             .join(", "),
+        steps: p
+            .steps
+            .iter()
+            .map(|g| StepGroupView {
+                case: g.case.clone(),
+                labelled: g.steps.iter().any(|s| s.starts_with("Bước")),
+                steps: g.steps.clone(),
+            })
+            .collect(),
         channels,
         documents,
         implementing,

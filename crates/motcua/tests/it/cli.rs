@@ -241,3 +241,29 @@ fn serve_stops_gracefully_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+#[tokio::test]
+async fn a_running_server_picks_up_an_import_from_the_command_line() {
+    let t = crate::support::spawn(Db::Sqlite, true).await;
+    let file = t.data_dir.join("new.json");
+    std::fs::write(
+        &file,
+        r#"[{"MATTHC":"9.000004","TENTTHC":"Cấp phép trồng cây xanh đô thị","LINHVUCTHUCHIEN":[{"MALINHVUC":null,"TENLINHVUC":"Môi trường"}],"CAPTHUCHIEN":["Cấp Xã"],"MUCDO":"Toàn trình"}]"#,
+    )
+    .unwrap();
+    let out = motcua(
+        &t.data_dir,
+        &t.database_url,
+        &["import", "procedures", file.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (_, before) = t.json("/api/v1/procedures?q=cay+xanh").await;
+    assert_eq!(
+        before["total"], 0,
+        "the server's index is its own to rebuild"
+    );
+    // What the server's background refresh does every index_refresh_secs.
+    assert!(t.app.refresh_index().await.unwrap());
+    let (_, after) = t.json("/api/v1/procedures?q=cay+xanh").await;
+    assert_eq!(after["items"][0]["code"], "9.000004");
+}
