@@ -4,6 +4,7 @@
 //! without a database or a runtime.
 
 pub mod agency;
+pub mod calendar;
 pub mod catalogue;
 pub mod procedure;
 pub mod text;

@@ -52,6 +52,40 @@ enum Command {
     Bench(Bench),
     /// Create or upgrade the database schema and exit.
     Migrate,
+    /// The working-day calendar that legal deadlines are counted on (statutory holidays from
+    /// the lunar calendar at UTC+7, observed days, and the announced days off for 2024–2026).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print when a deadline ends, as an RFC 3339 instant in Vietnamese time.
+    #[command(group(clap::ArgGroup::new("amount").required(true).args(
+        ["working_days", "days", "working_hours", "hours", "months"])))]
+    Due {
+        /// When the dossier was received, e.g. 2026-11-20T09:30:00+07:00.
+        #[arg(long)]
+        from: chrono::DateTime<chrono::FixedOffset>,
+        #[arg(long)]
+        working_days: Option<u32>,
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long)]
+        working_hours: Option<u32>,
+        #[arg(long)]
+        hours: Option<u32>,
+        #[arg(long)]
+        months: Option<u32>,
+        /// Receptions at or after this local time count from the next working day, e.g. 15:00.
+        #[arg(long, value_name = "HH:MM")]
+        cutoff: Option<chrono::NaiveTime>,
+    },
+    /// Print each weekday of a year that is not a working day, as `YYYY-MM-DD name`.
+    Holidays {
+        #[arg(long)]
+        year: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
+        Command::Calendar(command) => calendar(command),
         Command::Migrate => runtime.block_on(async {
             server::open_store(&config).await?;
             println!(
@@ -192,6 +227,50 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }),
     }
+}
+
+fn calendar(command: CalendarCommand) -> anyhow::Result<()> {
+    use domain::TimeUnit;
+    use domain::calendar::{Calendar, OfficeHours, vietnam_offset};
+    let calendar = Calendar::vietnam();
+    match command {
+        CalendarCommand::Due {
+            from,
+            working_days,
+            days,
+            working_hours,
+            hours,
+            months,
+            cutoff,
+        } => {
+            let (amount, unit) = [
+                (working_days, TimeUnit::WorkingDays),
+                (days, TimeUnit::Days),
+                (working_hours, TimeUnit::WorkingHours),
+                (hours, TimeUnit::Hours),
+                (months, TimeUnit::Months),
+            ]
+            .into_iter()
+            .find_map(|(amount, unit)| amount.map(|a| (a, unit)))
+            .context("give one of --working-days, --days, --working-hours, --hours, --months")?;
+            let office = OfficeHours {
+                cutoff,
+                ..OfficeHours::default()
+            };
+            let due = calendar.due_at(from.to_utc(), amount, unit, &office);
+            println!("{}", due.with_timezone(&vietnam_offset()).to_rfc3339());
+        }
+        CalendarCommand::Holidays { year } => {
+            anyhow::ensure!(
+                (1900..=2199).contains(&year),
+                "--year must be between 1900 and 2199"
+            );
+            for day in calendar.non_working_weekdays(year) {
+                println!("{} {}", day.date, day.name);
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {

@@ -267,3 +267,70 @@ async fn a_running_server_picks_up_an_import_from_the_command_line() {
     let (_, after) = t.json("/api/v1/procedures?q=cay+xanh").await;
     assert_eq!(after["items"][0]["code"], "9.000004");
 }
+
+#[test]
+fn calendar_commands() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["calendar", "holidays", "--year", "2026"]);
+    assert!(out.status.success());
+    let lines = text(&out.stdout);
+    assert!(
+        lines.lines().any(|l| l == "2026-02-17 Lunar New Year"),
+        "{lines}"
+    );
+    assert!(
+        lines
+            .lines()
+            .any(|l| l == "2026-04-27 Hung Kings' Commemoration Day (observed)")
+    );
+    assert!(!lines.contains("2026-04-26"), "weekdays only");
+
+    let due = run(&[
+        "calendar",
+        "due",
+        "--from",
+        "2026-02-12T09:00:00+07:00",
+        "--working-days",
+        "10",
+    ]);
+    assert!(due.status.success(), "{}", text(&due.stderr));
+    assert_eq!(
+        text(&due.stdout).trim(),
+        "2026-03-05T17:00:00+07:00",
+        "ten working days across Tết"
+    );
+    let utc = run(&[
+        "calendar",
+        "due",
+        "--from",
+        "2026-11-20T09:00:00Z",
+        "--working-days",
+        "1",
+        "--cutoff",
+        "15:00",
+    ]);
+    assert_eq!(
+        text(&utc.stdout).trim(),
+        "2026-11-25T17:00:00+07:00",
+        "16:00 in Hanoi is after the cut-off"
+    );
+
+    let missing = run(&["calendar", "due", "--from", "2026-11-20T09:00:00Z"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("--working-days"));
+    let bad = run(&[
+        "calendar",
+        "due",
+        "--from",
+        "yesterday",
+        "--working-days",
+        "1",
+    ]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("--from"));
+}
