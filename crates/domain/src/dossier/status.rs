@@ -1,0 +1,324 @@
+//! The dossier status model and its legal transitions, mapped to the national status codes
+//! (TrangThaiHoSo 1–10) used for sync and export.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Saved by the citizen, not yet submitted; not known to the national portal.
+    Draft,
+    /// 1 Mới đăng ký.
+    Submitted,
+    /// 2 Được tiếp nhận.
+    Received,
+    /// 3 Không được tiếp nhận.
+    Refused,
+    /// 4 Đang xử lý.
+    InProgress,
+    /// 5 Yêu cầu bổ sung.
+    SupplementRequested,
+    /// 6 Yêu cầu nghĩa vụ tài chính.
+    PaymentRequested,
+    /// 7 Công dân rút hồ sơ.
+    Withdrawn,
+    /// 8 Dừng xử lý.
+    Stopped,
+    /// 9 Đã xử lý xong.
+    Resolved,
+    /// 10 Đã trả kết quả.
+    Returned,
+}
+
+impl Status {
+    pub const ALL: [Status; 11] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Received,
+        Status::Refused,
+        Status::InProgress,
+        Status::SupplementRequested,
+        Status::PaymentRequested,
+        Status::Withdrawn,
+        Status::Stopped,
+        Status::Resolved,
+        Status::Returned,
+    ];
+
+    /// The national code; None for a draft, which the national portal never sees.
+    pub fn national_code(self) -> Option<u8> {
+        match self {
+            Status::Draft => None,
+            Status::Submitted => Some(1),
+            Status::Received => Some(2),
+            Status::Refused => Some(3),
+            Status::InProgress => Some(4),
+            Status::SupplementRequested => Some(5),
+            Status::PaymentRequested => Some(6),
+            Status::Withdrawn => Some(7),
+            Status::Stopped => Some(8),
+            Status::Resolved => Some(9),
+            Status::Returned => Some(10),
+        }
+    }
+
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Status::Draft => "Bản nháp",
+            Status::Submitted => "Mới đăng ký",
+            Status::Received => "Được tiếp nhận",
+            Status::Refused => "Không được tiếp nhận",
+            Status::InProgress => "Đang xử lý",
+            Status::SupplementRequested => "Yêu cầu bổ sung",
+            Status::PaymentRequested => "Yêu cầu nghĩa vụ tài chính",
+            Status::Withdrawn => "Công dân rút hồ sơ",
+            Status::Stopped => "Dừng xử lý",
+            Status::Resolved => "Đã xử lý xong",
+            Status::Returned => "Đã trả kết quả",
+        }
+    }
+
+    /// No action can follow.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned
+        )
+    }
+
+    /// The legal clock has stopped for good: the first of these ends the processing time that
+    /// the national index judges.
+    pub fn ends_processing(self) -> bool {
+        matches!(
+            self,
+            Status::Refused | Status::Stopped | Status::Resolved | Status::Returned
+        )
+    }
+}
+
+/// What someone does to a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Submit,
+    Receive,
+    Refuse,
+    RequestSupplement,
+    Supplement,
+    RequestPayment,
+    ConfirmPayment,
+    CompleteStep,
+    Transfer,
+    ApologizeAndExtend,
+    Resolve,
+    Return,
+    Withdraw,
+    Stop,
+}
+
+impl Action {
+    pub const ALL: [Action; 14] = [
+        Action::Submit,
+        Action::Receive,
+        Action::Refuse,
+        Action::RequestSupplement,
+        Action::Supplement,
+        Action::RequestPayment,
+        Action::ConfirmPayment,
+        Action::CompleteStep,
+        Action::Transfer,
+        Action::ApologizeAndExtend,
+        Action::Resolve,
+        Action::Return,
+        Action::Withdraw,
+        Action::Stop,
+    ];
+}
+
+/// A dossier's status with what the rules need to remember: where a paused dossier resumes,
+/// and how many supplements and apologies it has had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierState {
+    pub status: Status,
+    /// While a supplement or a payment is awaited: the status to go back to.
+    pub resumes_to: Option<Status>,
+    pub supplement_requests: u32,
+    pub apologized: bool,
+}
+
+impl DossierState {
+    pub fn draft() -> Self {
+        Self {
+            status: Status::Draft,
+            resumes_to: None,
+            supplement_requests: 0,
+            apologized: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{action:?} is not allowed while the dossier is {} ({status:?})", status.name_vi())]
+pub struct TransitionError {
+    pub status: Status,
+    pub action: Action,
+}
+
+impl DossierState {
+    /// The state after `action`, or why the action is not allowed now.
+    pub fn apply(self, action: Action) -> Result<DossierState, TransitionError> {
+        use Status::*;
+        let refuse = || TransitionError {
+            status: self.status,
+            action,
+        };
+        let to = |status| DossierState { status, ..self };
+        let working = matches!(self.status, Received | InProgress);
+        match (action, self.status) {
+            (Action::Submit, Draft) => Ok(to(Submitted)),
+            (Action::Receive, Submitted) => Ok(to(Received)),
+            (Action::Refuse, Submitted) => Ok(to(Refused)),
+            (Action::RequestSupplement, Submitted | Received | InProgress) => Ok(DossierState {
+                status: SupplementRequested,
+                resumes_to: Some(self.status),
+                supplement_requests: self.supplement_requests + 1,
+                ..self
+            }),
+            (Action::Supplement, SupplementRequested) => Ok(DossierState {
+                status: self.resumes_to.ok_or_else(refuse)?,
+                resumes_to: None,
+                ..self
+            }),
+            (Action::RequestPayment, Received | InProgress) => Ok(DossierState {
+                status: PaymentRequested,
+                resumes_to: Some(self.status),
+                ..self
+            }),
+            (Action::ConfirmPayment, PaymentRequested) => Ok(DossierState {
+                status: InProgress,
+                resumes_to: None,
+                ..self
+            }),
+            (Action::CompleteStep | Action::Transfer, _) if working => Ok(to(InProgress)),
+            (Action::ApologizeAndExtend, _) if working && !self.apologized => Ok(DossierState {
+                apologized: true,
+                ..self
+            }),
+            (Action::Resolve, _) if working => Ok(to(Resolved)),
+            (Action::Return, Resolved) => Ok(to(Returned)),
+            (
+                Action::Withdraw,
+                Draft | Submitted | Received | InProgress | SupplementRequested | PaymentRequested,
+            ) => Ok(to(Withdrawn)),
+            (Action::Stop, Received | InProgress | SupplementRequested | PaymentRequested) => {
+                Ok(DossierState {
+                    status: Stopped,
+                    resumes_to: None,
+                    ..self
+                })
+            }
+            _ => Err(refuse()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(actions: &[Action]) -> Result<DossierState, TransitionError> {
+        actions
+            .iter()
+            .try_fold(DossierState::draft(), |s, a| s.apply(*a))
+    }
+
+    #[test]
+    fn national_codes_are_1_to_10() {
+        let codes: Vec<u8> = Status::ALL
+            .iter()
+            .filter_map(|s| s.national_code())
+            .collect();
+        assert_eq!(codes, (1..=10).collect::<Vec<u8>>());
+    }
+
+    #[test]
+    fn the_one_stop_journey() {
+        use Action::*;
+        let end = run(&[
+            Submit,
+            Receive,
+            CompleteStep,
+            Transfer,
+            RequestPayment,
+            ConfirmPayment,
+            Resolve,
+            Return,
+        ]);
+        assert_eq!(end.unwrap().status, Status::Returned);
+    }
+
+    #[test]
+    fn supplements_resume_where_they_paused() {
+        use Action::*;
+        let before_reception = run(&[Submit, RequestSupplement, Supplement]).unwrap();
+        assert_eq!(before_reception.status, Status::Submitted);
+        let during = run(&[Submit, Receive, CompleteStep, RequestSupplement, Supplement]).unwrap();
+        assert_eq!(during.status, Status::InProgress);
+        assert_eq!(during.supplement_requests, 1);
+        let twice = run(&[
+            Submit,
+            Receive,
+            RequestSupplement,
+            Supplement,
+            RequestSupplement,
+        ])
+        .unwrap();
+        assert_eq!(twice.supplement_requests, 2);
+    }
+
+    #[test]
+    fn illegal_moves_are_refused() {
+        use Action::*;
+        assert_eq!(
+            run(&[Submit, Resolve]).unwrap_err(),
+            TransitionError {
+                status: Status::Submitted,
+                action: Resolve
+            }
+        );
+        assert!(run(&[Submit, Receive, Receive]).is_err());
+        assert!(
+            run(&[Submit, Refuse, Withdraw]).is_err(),
+            "a refused dossier is closed"
+        );
+        assert!(
+            run(&[Submit, Receive, ApologizeAndExtend, ApologizeAndExtend]).is_err(),
+            "once"
+        );
+        assert!(
+            run(&[Submit, Receive, Resolve, Withdraw]).is_err(),
+            "too late to withdraw"
+        );
+        let err = run(&[Submit, Receive, Resolve, Stop]).unwrap_err();
+        assert!(err.to_string().contains("Đã xử lý xong"));
+    }
+
+    proptest! {
+        #[test]
+        fn closed_dossiers_stay_closed(actions in prop::collection::vec(prop::sample::select(Action::ALL.to_vec()), 0..30)) {
+            let mut state = DossierState::draft();
+            for action in actions {
+                let was_closed = state.status.is_closed();
+                match state.apply(action) {
+                    Ok(next) => {
+                        prop_assert!(!was_closed, "{:?} left closed {:?}", action, state.status);
+                        prop_assert!(next.status != Status::Draft);
+                        state = next;
+                    }
+                    Err(e) => prop_assert_eq!(e.status, state.status),
+                }
+            }
+        }
+    }
+}
