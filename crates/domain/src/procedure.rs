@@ -250,6 +250,18 @@ pub struct RequiredDocument {
     pub quantity: String,
 }
 
+impl RequiredDocument {
+    /// The template's file names: the catalogue lists several in one field, separated by ';'.
+    pub fn form_files(&self) -> impl Iterator<Item = &str> {
+        self.form_template
+            .as_deref()
+            .unwrap_or_default()
+            .split(';')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentGroup {
     pub case: String,
@@ -307,11 +319,12 @@ impl Procedure {
         })
     }
 
+    /// Every form template file the required documents name.
     pub fn form_templates(&self) -> impl Iterator<Item = &str> {
         self.documents
             .iter()
             .flat_map(|g| &g.documents)
-            .filter_map(|d| d.form_template.as_deref())
+            .flat_map(RequiredDocument::form_files)
     }
 }
 
@@ -340,6 +353,24 @@ mod tests {
         assert!(ProcedureCode::parse("1.00 1193").is_err());
         assert!(ProcedureCode::looks_like_code("1.001193"));
         assert!(!ProcedureCode::looks_like_code("khai sinh"));
+    }
+
+    #[test]
+    fn several_form_files_in_one_field() {
+        let doc = RequiredDocument {
+            name: "Tờ khai".into(),
+            form_template: Some("Mus1.docx; Mus1a.docx;Mus1b.docx".into()),
+            quantity: "1 bản chính".into(),
+        };
+        assert_eq!(
+            doc.form_files().collect::<Vec<_>>(),
+            ["Mus1.docx", "Mus1a.docx", "Mus1b.docx"]
+        );
+        let none = RequiredDocument {
+            form_template: None,
+            ..doc
+        };
+        assert_eq!(none.form_files().count(), 0);
     }
 
     #[test]

@@ -535,8 +535,13 @@ struct TimeRow {
 struct DocView {
     name: String,
     quantity: String,
-    form: Option<String>,
-    form_href: Option<String>,
+    forms: Vec<FormLink>,
+}
+
+/// A form template file; `href` when its file is stored and can be downloaded.
+struct FormLink {
+    name: String,
+    href: Option<String>,
 }
 
 struct DocGroupView {
@@ -625,12 +630,17 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
                 .map(|doc| DocView {
                     name: doc.name.clone(),
                     quantity: doc.quantity.clone(),
-                    form_href: doc
-                        .form_template
-                        .as_ref()
-                        .filter(|f| d.form_files.contains(f))
-                        .map(|f| format!("/procedures/{}/forms/{}", p.code, encode(f))),
-                    form: doc.form_template.clone(),
+                    forms: doc
+                        .form_files()
+                        .map(|f| FormLink {
+                            href: d
+                                .form_files
+                                .iter()
+                                .any(|stored| stored == f)
+                                .then(|| format!("/procedures/{}/forms/{}", p.code, encode(f))),
+                            name: f.to_owned(),
+                        })
+                        .collect(),
                 })
                 .collect(),
         })

@@ -145,6 +145,19 @@ async fn form_templates_download_when_stored() {
     );
     assert_eq!(download.bytes().await.unwrap().to_vec(), content);
 
+    // One catalogue field can name several files; each is a template of its own.
+    let several = app::FormTemplate {
+        file_name: "Mus1a.docx".into(),
+        ..template.clone()
+    };
+    t.app.put_form_template("1.001776", several).await.unwrap();
+    let (_, listed) = t.text("/procedures/1.001776").await;
+    assert!(listed.contains("/procedures/1.001776/forms/Mus1a.docx"));
+    assert!(
+        listed.contains("Mus1b.docx <span class=\"muted\">"),
+        "the others are not stored"
+    );
+
     let not_named = app::FormTemplate {
         file_name: "other.docx".into(),
         ..template
