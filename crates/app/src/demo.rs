@@ -8,6 +8,7 @@ use crate::{App, Result};
 const PROCEDURES: &[u8] = include_bytes!("../../../demo/procedures.dvcqg.json");
 const AGENCIES: &[u8] = include_bytes!("../../../demo/agencies.json");
 const LIFE_EVENTS: &[u8] = include_bytes!("../../../demo/life-events.json");
+const USERS: &[u8] = include_bytes!("../../../demo/users.json");
 /// The demo's procedures took effect with the two-level local government.
 const EFFECTIVE_FROM: (i32, u32, u32) = (2025, 7, 1);
 const LOADED_KEY: &str = "demo_data_sha256";
@@ -16,7 +17,7 @@ impl App {
     /// Loads the demo data unless this exact data is already loaded (a fast restart).
     pub async fn load_demo(&self) -> Result<bool> {
         let mut hasher = Sha256::new();
-        for part in [PROCEDURES, AGENCIES, LIFE_EVENTS] {
+        for part in [PROCEDURES, AGENCIES, LIFE_EVENTS, USERS] {
             hasher.update(part);
         }
         let digest: String = hasher
@@ -36,6 +37,9 @@ impl App {
         )
         .await?;
         self.import_life_events(LIFE_EVENTS).await?;
+        let users: Vec<domain::user::User> = serde_json::from_slice(USERS)
+            .map_err(|e| crate::AppError::invalid("demo/users.json", e.to_string()))?;
+        self.upsert_users(&users).await?;
         self.store.set_meta(LOADED_KEY, &digest).await?;
         Ok(true)
     }

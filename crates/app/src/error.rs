@@ -13,6 +13,10 @@ pub enum AppError {
     Catalogue(#[from] CatalogueError),
     #[error("{0}")]
     Conflict(String),
+    #[error("sign in first: a valid API token is needed")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]

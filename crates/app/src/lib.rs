@@ -4,10 +4,13 @@
 
 mod catalogue;
 mod demo;
+mod dossiers;
 mod error;
 
 use std::sync::{Arc, RwLock};
 
+use domain::calendar::Calendar;
+use domain::dossier::CodeTemplate;
 use domain::{Level, LifeEvent};
 use search::CatalogueIndex;
 use store::Store;
@@ -15,6 +18,7 @@ use store::Store;
 pub use catalogue::{
     AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };
+pub use dossiers::{ActionInput, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS};
 pub use error::AppError;
 pub use search::{Card, Facets, Hit};
 pub use store::{Backend, FormTemplate, ImportReport, Progress};
@@ -28,6 +32,9 @@ pub struct App {
     /// Small tables every search needs, read once per catalogue generation instead of on
     /// every request.
     lookups: Arc<RwLock<Arc<Lookups>>>,
+    /// The working-day calendar deadlines are counted on.
+    calendar: Arc<Calendar>,
+    code_template: Arc<CodeTemplate>,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +51,8 @@ impl App {
             store,
             index,
             lookups: Arc::default(),
+            calendar: Arc::new(Calendar::vietnam()),
+            code_template: Arc::new(CodeTemplate::default()),
         };
         app.reload_lookups().await?;
         Ok(app)

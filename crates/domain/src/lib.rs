@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod dossier;
 pub mod procedure;
 pub mod text;
+pub mod user;
 
 pub use agency::{Agency, AgencyCode, Level};
 pub use procedure::{

@@ -52,10 +52,28 @@ enum Command {
     Bench(Bench),
     /// Create or upgrade the database schema and exit.
     Migrate,
+    /// Print a new API bearer token for a user (e.g. demo-citizen), for scripts and clients.
+    Token {
+        #[arg(long)]
+        user: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = app::TOKEN_DAYS)]
+        days: i64,
+    },
+    /// Check the tamper-evident records.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// The working-day calendar that legal deadlines are counted on (statutory holidays from
     /// the lunar calendar at UTC+7, observed days, and the announced days off for 2024–2026).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every dossier's hash-chained event log against the head the dossier records;
+    /// exits non-zero naming the first edited, deleted, reordered or truncated event.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -218,6 +236,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
         Command::Calendar(command) => calendar(command),
+        Command::Token { user, days } => runtime.block_on(async {
+            let app = server::open_for_command(&config).await?;
+            println!("{}", app.issue_token(&user, days).await?);
+            Ok(())
+        }),
+        Command::Audit(AuditCommand::Verify) => runtime.block_on(async {
+            let app = server::open_for_command(&config).await?;
+            let started = std::time::Instant::now();
+            let report = app.verify_audit().await?;
+            let seconds = started.elapsed().as_secs_f64();
+            match report.first_error {
+                None => {
+                    println!(
+                        "intact: {} dossiers, {} events verified in {:.2} s ({:.0} events/s)",
+                        report.dossiers,
+                        report.events,
+                        seconds,
+                        report.events as f64 / seconds.max(1e-9)
+                    );
+                    Ok(())
+                }
+                Some(e) => anyhow::bail!("the event log was tampered with: {e}"),
+            }
+        }),
         Command::Migrate => runtime.block_on(async {
             server::open_store(&config).await?;
             println!(

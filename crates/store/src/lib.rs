@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use domain::dossier::{CodeTemplate, Dossier, EventRecord, NewDossier};
+use domain::user::User;
 use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 
 pub use postgres::PgStore;
@@ -123,6 +126,57 @@ pub trait Store: Send + Sync + 'static {
 
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    async fn upsert_users(&self, users: &[User]) -> Result<()>;
+    async fn user(&self, username: &str) -> Result<Option<User>>;
+    /// Stores the hash of a new API token for `username`.
+    async fn create_token(
+        &self,
+        username: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The user a token belongs to, if it exists and has not expired at `now`.
+    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+
+    /// Submits a dossier: allocates its code from the agency's daily sequence, stores it with
+    /// its first event, and remembers the idempotency key. A key already used by the same
+    /// user returns that dossier instead (`created` false) and writes nothing.
+    async fn create_dossier(
+        &self,
+        new: &NewDossier,
+        template: &CodeTemplate,
+        idempotency_key: Option<&str>,
+    ) -> Result<Created>;
+    async fn dossier(&self, code: &str) -> Result<Option<Dossier>>;
+    /// Records an action: `next` becomes the dossier's state if it is still at
+    /// `expected_version` (else [`StoreError::Conflict`]), and `event` is sealed onto its chain.
+    async fn record_action(
+        &self,
+        next: &Dossier,
+        expected_version: i64,
+        event: EventRecord,
+    ) -> Result<Dossier>;
+    async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
+    /// The next `limit` dossiers after `after` (by code) with their events, for audits.
+    async fn chains_after(&self, after: &str, limit: i64) -> Result<Vec<Chain>>;
+}
+
+/// The result of a submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub dossier: Dossier,
+    /// False when an earlier submission with the same idempotency key is returned.
+    pub created: bool,
+}
+
+/// A dossier's recorded head and its events in stored order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub dossier_code: String,
+    pub event_count: i64,
+    pub last_event_hash: String,
+    pub events: Vec<EventRecord>,
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and runs its migrations.

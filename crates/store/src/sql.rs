@@ -450,9 +450,392 @@ macro_rules! impl_store {
                 .await?;
                 Ok(())
             }
+
+            async fn upsert_users(&self, users: &[domain::user::User]) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = chrono::Utc::now();
+                for u in users {
+                    sqlx::query(
+                        "INSERT INTO users (username, full_name, role, agency_code, created_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (username) DO UPDATE SET full_name = excluded.full_name,
+                           role = excluded.role, agency_code = excluded.agency_code",
+                    )
+                    .bind(&u.username)
+                    .bind(&u.full_name)
+                    .bind(u.role.code())
+                    .bind(u.agency.as_ref().map(|a| a.as_str()))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::sql::conflict(e, &format!("user {}", u.username)))?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn user(&self, username: &str) -> $crate::Result<Option<domain::user::User>> {
+                let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT username, full_name, role, agency_code FROM users WHERE username = $1",
+                )
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::sql::decode_user).transpose()
+            }
+
+            async fn create_token(
+                &self,
+                username: &str,
+                token_hash: &str,
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, username, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(username)
+                .bind(chrono::Utc::now())
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::sql::conflict(e, &format!("token for {username}")))?;
+                Ok(())
+            }
+
+            async fn user_by_token(
+                &self,
+                token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<domain::user::User>> {
+                let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT u.username, u.full_name, u.role, u.agency_code
+                     FROM api_tokens t JOIN users u ON u.username = t.username
+                     WHERE t.token_hash = $1 AND t.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::sql::decode_user).transpose()
+            }
+
+            async fn create_dossier(
+                &self,
+                new: &domain::dossier::NewDossier,
+                template: &domain::dossier::CodeTemplate,
+                idempotency_key: Option<&str>,
+            ) -> $crate::Result<$crate::Created> {
+                if let Some(key) = idempotency_key {
+                    if let Some(existing) = self.dossier_by_key(&new.submitted_by, key).await? {
+                        return Ok($crate::Created { dossier: existing, created: false });
+                    }
+                }
+                // The first statement writes, so SQLite takes its write lock at once.
+                let mut tx = self.pool.begin().await?;
+                let day = new.submitted_at.with_timezone(&domain::calendar::vietnam_offset()).date_naive();
+                let (sequence,): (i64,) = sqlx::query_as(
+                    "INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES ($1, $2, 1)
+                     ON CONFLICT (agency_code, day)
+                       DO UPDATE SET last_value = dossier_sequences.last_value + 1
+                     RETURNING last_value",
+                )
+                .bind(new.agency.as_str())
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let code = template.format(&new.agency, day, sequence as u64);
+                let state = domain::dossier::DossierState::draft()
+                    .apply(domain::dossier::Action::Submit)
+                    .expect("a draft can be submitted");
+                let event = domain::dossier::EventRecord {
+                    dossier_code: code.clone(),
+                    sequence: 1,
+                    at: new.submitted_at,
+                    actor: new.submitted_by.clone(),
+                    agency: Some(new.agency.to_string()),
+                    action: domain::dossier::Action::Submit,
+                    from_status: domain::dossier::Status::Draft,
+                    to_status: state.status,
+                    payload: $crate::sql::json_text(&serde_json::json!({ "channel": new.channel })),
+                    prev_hash: String::new(),
+                    hash: String::new(),
+                }
+                .sealed(domain::dossier::chain::GENESIS);
+                let dossier = domain::dossier::Dossier {
+                    code: code.clone(),
+                    procedure: new.procedure.clone(),
+                    procedure_version: new.procedure_version,
+                    agency: new.agency.clone(),
+                    channel: new.channel,
+                    applicant: new.applicant.clone(),
+                    state,
+                    form: new.form.clone(),
+                    submitted_at: new.submitted_at,
+                    received_at: None,
+                    due_at: None,
+                    paused_at: None,
+                    ended_at: None,
+                    version: 1,
+                    event_count: 1,
+                    last_event_hash: event.hash.clone(),
+                };
+                sqlx::query(&format!(
+                    "INSERT INTO dossiers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                       $11, $12, $13, $14, $15, $16, $17)",
+                    $crate::sql::DOSSIER_COLUMNS
+                ))
+                .bind(&dossier.code)
+                .bind(dossier.procedure.as_str())
+                .bind(dossier.procedure_version)
+                .bind(dossier.agency.as_str())
+                .bind($crate::sql::name_of(&dossier.channel))
+                .bind(&dossier.applicant)
+                .bind($crate::sql::name_of(&dossier.state.status))
+                .bind($crate::sql::json_text(&dossier.state))
+                .bind($crate::sql::json_text(&dossier.form))
+                .bind(dossier.submitted_at)
+                .bind(dossier.received_at)
+                .bind(dossier.due_at)
+                .bind(dossier.paused_at)
+                .bind(dossier.ended_at)
+                .bind(dossier.version)
+                .bind(dossier.event_count)
+                .bind(&dossier.last_event_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::sql::conflict(e, &format!("dossier {code}")))?;
+                $crate::sql::insert_event!(&mut *tx, &event);
+                if let Some(key) = idempotency_key {
+                    let inserted = sqlx::query(
+                        "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&new.submitted_by)
+                    .bind(key)
+                    .bind(&code)
+                    .bind(new.submitted_at)
+                    .execute(&mut *tx)
+                    .await;
+                    if let Err(sqlx::Error::Database(db)) = &inserted {
+                        if db.is_unique_violation() {
+                            // A concurrent retry won: return its dossier, keep nothing of ours.
+                            tx.rollback().await?;
+                            let existing = self.dossier_by_key(&new.submitted_by, key).await?;
+                            let existing = existing.ok_or_else(|| {
+                                $crate::StoreError::Conflict(format!("idempotency key {key} is in use"))
+                            })?;
+                            return Ok($crate::Created { dossier: existing, created: false });
+                        }
+                    }
+                    inserted?;
+                }
+                tx.commit().await?;
+                Ok($crate::Created { dossier, created: true })
+            }
+
+            async fn dossier(&self, code: &str) -> $crate::Result<Option<domain::dossier::Dossier>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM dossiers WHERE code = $1",
+                    $crate::sql::DOSSIER_COLUMNS
+                ))
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some($crate::sql::dossier_from_row!(row))),
+                }
+            }
+
+            async fn record_action(
+                &self,
+                next: &domain::dossier::Dossier,
+                expected_version: i64,
+                event: domain::dossier::EventRecord,
+            ) -> $crate::Result<domain::dossier::Dossier> {
+                let mut tx = self.pool.begin().await?;
+                // Claim the version first: a concurrent action on the same version finds no row.
+                let head: Option<(i64, String)> = sqlx::query_as(
+                    "UPDATE dossiers SET version = version + 1
+                     WHERE code = $1 AND version = $2
+                     RETURNING event_count, last_event_hash",
+                )
+                .bind(&next.code)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((count, last_hash)) = head else {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "dossier {} changed since version {expected_version}; reload it and try again",
+                        next.code
+                    )));
+                };
+                let event = domain::dossier::EventRecord {
+                    dossier_code: next.code.clone(),
+                    sequence: count as u64 + 1,
+                    ..event
+                }
+                .sealed(&last_hash);
+                let mut stored = next.clone();
+                stored.version = expected_version + 1;
+                stored.event_count = count + 1;
+                stored.last_event_hash = event.hash.clone();
+                sqlx::query(
+                    "UPDATE dossiers SET status = $2, state = $3, received_at = $4, due_at = $5,
+                       paused_at = $6, ended_at = $7, event_count = $8, last_event_hash = $9
+                     WHERE code = $1",
+                )
+                .bind(&stored.code)
+                .bind($crate::sql::name_of(&stored.state.status))
+                .bind($crate::sql::json_text(&stored.state))
+                .bind(stored.received_at)
+                .bind(stored.due_at)
+                .bind(stored.paused_at)
+                .bind(stored.ended_at)
+                .bind(stored.event_count)
+                .bind(&stored.last_event_hash)
+                .execute(&mut *tx)
+                .await?;
+                $crate::sql::insert_event!(&mut *tx, &event);
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            async fn dossier_events(
+                &self,
+                code: &str,
+            ) -> $crate::Result<Vec<domain::dossier::EventRecord>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM dossier_events WHERE dossier_code = $1 ORDER BY sequence",
+                    $crate::sql::EVENT_COLUMNS
+                ))
+                .bind(code)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut events = Vec::with_capacity(rows.len());
+                for row in rows {
+                    events.push($crate::sql::event_from_row!(row));
+                }
+                Ok(events)
+            }
+
+            async fn chains_after(&self, after: &str, limit: i64) -> $crate::Result<Vec<$crate::Chain>> {
+                let heads: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT code, event_count, last_event_hash FROM dossiers
+                     WHERE code > $1 ORDER BY code LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(last) = heads.last().map(|h| h.0.clone()) else {
+                    // Events past the last dossier belong to no dossier: report them too.
+                    let orphans = sqlx::query(&format!(
+                        "SELECT {} FROM dossier_events WHERE dossier_code > $1
+                         ORDER BY dossier_code, sequence LIMIT 1",
+                        $crate::sql::EVENT_COLUMNS
+                    ))
+                    .bind(after)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut chains = Vec::new();
+                    for row in orphans {
+                        let event = $crate::sql::event_from_row!(row);
+                        chains.push($crate::Chain {
+                            dossier_code: event.dossier_code.clone(),
+                            event_count: 0,
+                            last_event_hash: domain::dossier::chain::GENESIS.to_owned(),
+                            events: vec![event],
+                        });
+                    }
+                    return Ok(chains);
+                };
+                // The sort order is the database's (its collation), so go by the text the
+                // database compares, and group events under their heads by exact code.
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM dossier_events WHERE dossier_code > $1 AND dossier_code <= $2
+                     ORDER BY dossier_code, sequence",
+                    $crate::sql::EVENT_COLUMNS
+                ))
+                .bind(after)
+                .bind(&last)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut by_code: std::collections::HashMap<String, Vec<domain::dossier::EventRecord>> =
+                    std::collections::HashMap::new();
+                for row in rows {
+                    let event = $crate::sql::event_from_row!(row);
+                    by_code.entry(event.dossier_code.clone()).or_default().push(event);
+                }
+                let mut chains: Vec<$crate::Chain> = heads
+                    .into_iter()
+                    .map(|(code, event_count, last_event_hash)| $crate::Chain {
+                        events: by_code.remove(&code).unwrap_or_default(),
+                        dossier_code: code,
+                        event_count,
+                        last_event_hash,
+                    })
+                    .collect();
+                // Events whose dossier row is gone.
+                for (code, events) in by_code {
+                    chains.push($crate::Chain {
+                        dossier_code: code,
+                        event_count: 0,
+                        last_event_hash: domain::dossier::chain::GENESIS.to_owned(),
+                        events,
+                    });
+                }
+                Ok(chains)
+            }
+        }
+
+        impl $store {
+            async fn dossier_by_key(
+                &self,
+                username: &str,
+                key: &str,
+            ) -> $crate::Result<Option<domain::dossier::Dossier>> {
+                let code: Option<(String,)> = sqlx::query_as(
+                    "SELECT dossier_code FROM idempotency_keys WHERE username = $1 AND key = $2",
+                )
+                .bind(username)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                match code {
+                    None => Ok(None),
+                    Some((code,)) => $crate::Store::dossier(self, &code).await,
+                }
+            }
         }
     };
 }
+
+macro_rules! insert_event {
+    ($executor:expr, $event:expr) => {{
+        let event: &domain::dossier::EventRecord = $event;
+        sqlx::query(&format!(
+            "INSERT INTO dossier_events ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            $crate::sql::EVENT_COLUMNS
+        ))
+        .bind(&event.dossier_code)
+        .bind(event.sequence as i64)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(event.agency.as_deref())
+        .bind($crate::sql::name_of(&event.action))
+        .bind($crate::sql::name_of(&event.from_status))
+        .bind($crate::sql::name_of(&event.to_status))
+        .bind(&event.payload)
+        .bind(&event.prev_hash)
+        .bind(&event.hash)
+        .execute($executor)
+        .await?;
+    }};
+}
+pub(crate) use insert_event;
 
 macro_rules! bump_generation {
     ($executor:expr) => {
@@ -464,6 +847,115 @@ macro_rules! bump_generation {
 
 pub(crate) use bump_generation;
 pub(crate) use impl_store;
+
+/// An enum's stored name: its serde name.
+pub(crate) fn name_of<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+/// Reads an enum back from its stored name.
+pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
+    what: &str,
+    name: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown {what} '{name}'")))
+}
+
+pub(crate) fn decode_user(
+    (username, full_name, role, agency): (String, String, String, Option<String>),
+) -> Result<domain::user::User, StoreError> {
+    Ok(domain::user::User {
+        role: domain::user::Role::from_code(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("user {username}: unknown role {role}")))?,
+        agency: agency
+            .as_deref()
+            .map(AgencyCode::parse)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("user {username}: {e}")))?,
+        username,
+        full_name,
+    })
+}
+
+pub(crate) fn corrupt(what: &str) -> impl Fn(domain::InvalidField) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub(crate) fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("stored values serialise")
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+macro_rules! dossier_from_row {
+    ($row:expr) => {{
+        use sqlx::Row;
+        let row = $row;
+        let code: String = row.try_get("code")?;
+        let what = format!("dossier {code}");
+        domain::dossier::Dossier {
+            procedure: domain::ProcedureCode::parse(&row.try_get::<String, _>("procedure_code")?)
+                .map_err($crate::sql::corrupt(&what))?,
+            procedure_version: row.try_get("procedure_version")?,
+            agency: domain::AgencyCode::parse(&row.try_get::<String, _>("agency_code")?)
+                .map_err($crate::sql::corrupt(&what))?,
+            channel: $crate::sql::parse_name("channel", &row.try_get::<String, _>("channel")?)?,
+            applicant: row.try_get("applicant")?,
+            state: $crate::sql::from_json(&what, &row.try_get::<String, _>("state")?)?,
+            form: $crate::sql::from_json(&what, &row.try_get::<String, _>("form")?)?,
+            submitted_at: row.try_get("submitted_at")?,
+            received_at: row.try_get("received_at")?,
+            due_at: row.try_get("due_at")?,
+            paused_at: row.try_get("paused_at")?,
+            ended_at: row.try_get("ended_at")?,
+            version: row.try_get("version")?,
+            event_count: row.try_get("event_count")?,
+            last_event_hash: row.try_get("last_event_hash")?,
+            code,
+        }
+    }};
+}
+pub(crate) use dossier_from_row;
+
+macro_rules! event_from_row {
+    ($row:expr) => {{
+        use sqlx::Row;
+        let row = $row;
+        domain::dossier::EventRecord {
+            dossier_code: row.try_get("dossier_code")?,
+            sequence: row.try_get::<i64, _>("sequence")? as u64,
+            at: row.try_get("at")?,
+            actor: row.try_get("actor")?,
+            agency: row.try_get("agency_code")?,
+            action: $crate::sql::parse_name("action", &row.try_get::<String, _>("action")?)?,
+            from_status: $crate::sql::parse_name(
+                "status",
+                &row.try_get::<String, _>("from_status")?,
+            )?,
+            to_status: $crate::sql::parse_name("status", &row.try_get::<String, _>("to_status")?)?,
+            payload: row.try_get("payload")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        }
+    }};
+}
+pub(crate) use event_from_row;
+
+pub(crate) const DOSSIER_COLUMNS: &str = "code, procedure_code, procedure_version, agency_code, \
+    channel, applicant, status, state, form, submitted_at, received_at, due_at, paused_at, \
+    ended_at, version, event_count, last_event_hash";
+
+pub(crate) const EVENT_COLUMNS: &str = "dossier_code, sequence, at, actor, agency_code, action, \
+    from_status, to_status, payload, prev_hash, hash";
 
 /// Maps a constraint violation to [`StoreError::Conflict`], naming what was being written.
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {

@@ -14,8 +14,8 @@ use crate::params::SearchParams;
 #[openapi(
     info(
         title = "motcua API",
-        description = "Public catalogue of administrative procedures and agencies. \
-            Errors are RFC 9457 problem+json documents.",
+        description = "The catalogue of administrative procedures and agencies, and the \
+            dossiers submitted under them. Errors are RFC 9457 problem+json documents.",
         version = "1"
     ),
     paths(
@@ -23,14 +23,34 @@ use crate::params::SearchParams;
         get_procedure,
         list_agencies,
         list_levels,
-        list_life_events
+        list_life_events,
+        crate::dossier_api::submit,
+        crate::dossier_api::read,
+        crate::dossier_api::act,
+        crate::dossier_api::lookup,
     ),
-    components(schemas(Problem, InvalidParam))
+    components(schemas(Problem, InvalidParam)),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
+/// Declares the bearer-token scheme the dossier endpoints use.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(crate::dossier_api::routes())
         .route("/openapi.json", get(openapi))
         .route("/procedures", get(list_procedures))
         .route("/procedures/{code}", get(get_procedure))

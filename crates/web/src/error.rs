@@ -127,6 +127,22 @@ impl From<AppError> for Failure {
                 invalid: Vec::new(),
             },
             AppError::Unavailable(m) => Failure::unavailable(&m),
+            AppError::Unauthorized => Self {
+                status: StatusCode::UNAUTHORIZED,
+                slug: "unauthorized",
+                title: "Sign in first",
+                title_vi: "Vui lòng đăng nhập",
+                detail: e.to_string(),
+                invalid: Vec::new(),
+            },
+            AppError::Forbidden(m) => Self {
+                status: StatusCode::FORBIDDEN,
+                slug: "forbidden",
+                title: "Not allowed for your role or agency",
+                title_vi: "Vai trò hoặc cơ quan của bạn không được phép",
+                detail: m,
+                invalid: Vec::new(),
+            },
             other => Failure::internal(&other.to_string()),
         }
     }
@@ -149,6 +165,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.0.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
     }
 }

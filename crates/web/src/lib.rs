@@ -2,6 +2,7 @@
 //! under `/api/v1` with its OpenAPI document, and the operational endpoints.
 
 mod api;
+mod dossier_api;
 mod error;
 mod i18n;
 mod ops;

@@ -2,10 +2,12 @@
 
 pub mod chain;
 pub mod code;
+pub mod record;
 pub mod status;
 pub mod timeliness;
 
 pub use chain::{ChainError, EventRecord, verify_chain};
 pub use code::CodeTemplate;
+pub use record::{Dossier, NewDossier};
 pub use status::{Action, DossierState, Status, TransitionError};
 pub use timeliness::{Timeliness, judge};

@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod dossiers;
 mod pages;
 mod search;
 mod store_suite;

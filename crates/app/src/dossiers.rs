@@ -1,0 +1,585 @@
+//! The dossier lifecycle's use cases: submit, act, read, look up, audit.
+//!
+//! Every function checks who is asking before it reads or writes: a citizen sees only their
+//! own dossiers, an official only those of their agency's subtree, and each role takes only its
+//! own actions. A dossier the caller may not see is "not found", so codes cannot be probed.
+
+use chrono::{DateTime, Utc};
+use domain::calendar::OfficeHours;
+use domain::dossier::timeliness::extend_for_pause;
+use domain::dossier::{Action, ChainError, Dossier, EventRecord, NewDossier, Status, verify_chain};
+use domain::user::{Role, User};
+use domain::{AgencyCode, Channel, OnlineService, ProcedureCode, TimeUnit};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, Result};
+
+/// How long an API token from `motcua token` lasts by default.
+pub const TOKEN_DAYS: i64 = 30;
+const LOOKUP_KEY: &str = "lookup_secret_key";
+/// How many dossiers an audit reads at a time.
+const AUDIT_BATCH: i64 = 1000;
+
+/// A submission as the applicant (or a reception officer) sends it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SubmitDossier {
+    pub procedure: String,
+    pub agency: String,
+    pub channel: Channel,
+    pub form: serde_json::Value,
+    /// For a reception officer entering an in-person or postal dossier: whose it is.
+    pub applicant: Option<String>,
+}
+
+/// An action's input besides its name.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ActionInput {
+    /// The dossier version the decision was made on.
+    pub version: Option<i64>,
+    pub reason: Option<String>,
+    /// For a transfer (liên thông): the receiving agency.
+    pub to_agency: Option<String>,
+    /// For an apology: by how many working days the appointment moves.
+    pub extend_working_days: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub dossier: Dossier,
+    /// The secret printed on the receipt for the public lookup.
+    pub lookup_secret: String,
+    /// False when an earlier submission with the same idempotency key was returned.
+    pub created: bool,
+}
+
+/// What anyone holding the receipt may see: no personal data.
+#[derive(Debug, Clone)]
+pub struct PublicStatus {
+    pub code: String,
+    pub procedure: String,
+    pub procedure_name: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub status: Status,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditReport {
+    pub dossiers: u64,
+    pub events: u64,
+    /// The first place where the history does not hold together.
+    pub first_error: Option<ChainError>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl App {
+    /// The user an API token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<User> {
+        self.store
+            .user_by_token(&sha256_hex(token.as_bytes()), Utc::now())
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+
+    /// Creates an API token for a user; only its hash is stored.
+    pub async fn issue_token(&self, username: &str, days: i64) -> Result<String> {
+        if self.store.user(username).await?.is_none() {
+            return Err(AppError::NotFound {
+                what: "user",
+                id: username.to_owned(),
+            });
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let expires = Utc::now() + chrono::Duration::days(days.max(1));
+        self.store
+            .create_token(username, &sha256_hex(token.as_bytes()), expires)
+            .await?;
+        Ok(token)
+    }
+
+    pub async fn upsert_users(&self, users: &[User]) -> Result<()> {
+        Ok(self.store.upsert_users(users).await?)
+    }
+
+    /// Submits a dossier. A retry with the same idempotency key returns the first result.
+    pub async fn submit_dossier(
+        &self,
+        actor: &User,
+        request: SubmitDossier,
+        idempotency_key: Option<&str>,
+    ) -> Result<Submitted> {
+        let mut errors = Vec::new();
+        let applicant = match (actor.role, &request.applicant) {
+            (Role::Citizen, None) => actor.username.clone(),
+            (Role::Citizen, Some(_)) => {
+                return Err(AppError::Forbidden(
+                    "a citizen submits only their own dossiers".into(),
+                ));
+            }
+            (Role::Reception, Some(applicant)) => applicant.clone(),
+            (Role::Reception, None) => {
+                return Err(AppError::invalid(
+                    "applicant",
+                    "name the applicant of an in-person or postal dossier",
+                ));
+            }
+            (role, _) => {
+                return Err(AppError::Forbidden(format!(
+                    "the {} role does not submit dossiers",
+                    role.code()
+                )));
+            }
+        };
+        if actor.role == Role::Reception && request.channel == Channel::Online {
+            errors.push(domain::InvalidField::new(
+                "channel",
+                "officials enter in-person or postal dossiers",
+            ));
+        }
+        if actor.role == Role::Citizen && request.channel != Channel::Online {
+            errors.push(domain::InvalidField::new(
+                "channel",
+                "online is the only channel for a submission over the internet",
+            ));
+        }
+        if !request.form.is_object() {
+            errors.push(domain::InvalidField::new(
+                "form",
+                "must be a JSON object of the form's fields",
+            ));
+        }
+        if idempotency_key.is_some_and(|k| k.is_empty() || k.len() > 200) {
+            errors.push(domain::InvalidField::new(
+                "Idempotency-Key",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let procedure = match ProcedureCode::parse(&request.procedure) {
+            Err(_) => {
+                errors.push(domain::InvalidField::new(
+                    "procedure",
+                    format!("'{}' is not a procedure code", request.procedure),
+                ));
+                None
+            }
+            Ok(code) => {
+                let found = self.store.procedure(&code, crate::today()).await?;
+                if found.is_none() {
+                    errors.push(domain::InvalidField::new(
+                        "procedure",
+                        format!("no procedure has the code {code}"),
+                    ));
+                }
+                found
+            }
+        };
+        let agency = match AgencyCode::parse(&request.agency) {
+            Err(e) => {
+                errors.push(domain::InvalidField::new("agency", e.reason));
+                None
+            }
+            Ok(code) => {
+                let found = self.store.agency(&code).await?;
+                if found.is_none() {
+                    errors.push(domain::InvalidField::new(
+                        "agency",
+                        format!("no agency has the code {code}"),
+                    ));
+                }
+                found
+            }
+        };
+        if let (Some(p), Some(a)) = (&procedure, &agency) {
+            if !p.levels.contains(&a.level) {
+                errors.push(domain::InvalidField::new(
+                    "agency",
+                    format!(
+                        "{} ({}) does not carry out procedure {}",
+                        a.name, a.level, p.code
+                    ),
+                ));
+            }
+            let offered = p.channels.iter().any(|c| c.channel == request.channel)
+                || (p.channels.is_empty() && request.channel != Channel::Online);
+            if !offered || (request.channel == Channel::Online && p.online == OnlineService::None) {
+                errors.push(domain::InvalidField::new(
+                    "channel",
+                    format!(
+                        "procedure {} does not accept {:?} dossiers",
+                        p.code, request.channel
+                    ),
+                ));
+            }
+        }
+        if actor.role == Role::Reception {
+            let visible = match &agency {
+                Some(a) => self.within_subtree(actor, &a.code).await?,
+                None => true,
+            };
+            if !visible {
+                return Err(AppError::Forbidden(
+                    "officials enter dossiers for their own agency".into(),
+                ));
+            }
+            if self
+                .store
+                .user(&applicant)
+                .await?
+                .is_none_or(|u| u.role != Role::Citizen)
+            {
+                errors.push(domain::InvalidField::new(
+                    "applicant",
+                    format!("no citizen account is named {applicant}"),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let (procedure, agency) = (procedure.expect("checked"), agency.expect("checked"));
+        let key = self.lookup_key().await?;
+        let new = NewDossier {
+            procedure: procedure.code.clone(),
+            procedure_version: procedure.effective_from,
+            agency: agency.code.clone(),
+            channel: request.channel,
+            applicant,
+            submitted_by: actor.username.clone(),
+            form: request.form,
+            submitted_at: Utc::now(),
+        };
+        let created = self
+            .store
+            .create_dossier(&new, &self.code_template, idempotency_key)
+            .await?;
+        let lookup_secret = lookup_secret(&key, &created.dossier.code);
+        Ok(Submitted {
+            lookup_secret,
+            dossier: created.dossier,
+            created: created.created,
+        })
+    }
+
+    /// A dossier with its history, for its applicant or an official of its agency's subtree.
+    pub async fn dossier_for(
+        &self,
+        actor: &User,
+        code: &str,
+    ) -> Result<(Dossier, Vec<EventRecord>)> {
+        let dossier = self.visible_dossier(actor, code).await?;
+        let events = self.store.dossier_events(code).await?;
+        Ok((dossier, events))
+    }
+
+    /// Takes an action on a dossier, decided on the dossier at `input.version`.
+    pub async fn act(
+        &self,
+        actor: &User,
+        code: &str,
+        action: Action,
+        input: ActionInput,
+    ) -> Result<Dossier> {
+        let dossier = self.visible_dossier(actor, code).await?;
+        if !actor.role.may(action) || action == Action::Submit {
+            return Err(AppError::Forbidden(format!(
+                "the {} role may not {}",
+                actor.role.code(),
+                serde_json::to_value(action)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )));
+        }
+        let Some(version) = input.version else {
+            return Err(AppError::invalid(
+                "version",
+                "give the version of the dossier you decided on",
+            ));
+        };
+        if version != dossier.version {
+            return Err(AppError::Conflict(format!(
+                "dossier {code} is at version {}, not {version}: someone acted on it since; reload it",
+                dossier.version
+            )));
+        }
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        let needs_reason = matches!(
+            action,
+            Action::Refuse | Action::RequestSupplement | Action::Stop | Action::ApologizeAndExtend
+        );
+        if needs_reason && reason.is_none() {
+            return Err(AppError::invalid(
+                "reason",
+                "this action needs a reason the applicant will read",
+            ));
+        }
+        let state = dossier
+            .state
+            .apply(action)
+            .map_err(|e| AppError::Conflict(e.to_string()))?;
+        let now = Utc::now();
+        let mut next = Dossier {
+            state,
+            ..dossier.clone()
+        };
+        let mut payload = serde_json::Map::new();
+        if let Some(reason) = reason {
+            payload.insert("reason".into(), reason.into());
+        }
+        match action {
+            Action::Receive => {
+                next.received_at = Some(now);
+                next.due_at = self.due_at(&dossier, now).await?;
+                if let Some(due) = next.due_at {
+                    payload.insert("due_at".into(), due.to_rfc3339().into());
+                }
+            }
+            Action::RequestSupplement if dossier.received_at.is_some() => {
+                next.paused_at = Some(now)
+            }
+            Action::Supplement => {
+                if let (Some(paused), Some(due)) = (dossier.paused_at, dossier.due_at) {
+                    let due = extend_for_pause(&self.calendar, due, paused, now);
+                    next.due_at = Some(due);
+                    payload.insert("due_at".into(), due.to_rfc3339().into());
+                }
+                next.paused_at = None;
+            }
+            Action::Transfer => {
+                let target = input.to_agency.as_deref().ok_or_else(|| {
+                    AppError::invalid("to_agency", "name the agency that takes the dossier over")
+                })?;
+                let target = AgencyCode::parse(target)
+                    .map_err(|e| AppError::invalid("to_agency", e.reason))?;
+                if self.store.agency(&target).await?.is_none() {
+                    return Err(AppError::invalid(
+                        "to_agency",
+                        format!("no agency has the code {target}"),
+                    ));
+                }
+                payload.insert("from_agency".into(), dossier.agency.to_string().into());
+                payload.insert("to_agency".into(), target.to_string().into());
+                next.agency = target;
+            }
+            Action::ApologizeAndExtend => {
+                let days = input
+                    .extend_working_days
+                    .filter(|d| (1..=60).contains(d))
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "extend_working_days",
+                            "give the new appointment as 1 to 60 more working days",
+                        )
+                    })?;
+                let due = dossier.due_at.ok_or_else(|| {
+                    AppError::Conflict("the dossier has no appointment to move".into())
+                })?;
+                let moved =
+                    self.calendar
+                        .due_at(due, days, TimeUnit::WorkingDays, &OfficeHours::default());
+                next.due_at = Some(moved);
+                payload.insert("due_at".into(), moved.to_rfc3339().into());
+            }
+            _ => {}
+        }
+        if next.state.status.ends_processing() && next.ended_at.is_none() {
+            next.ended_at = Some(now);
+        }
+        if matches!(next.state.status, Status::Stopped | Status::Withdrawn) {
+            next.paused_at = None;
+        }
+        let event = EventRecord {
+            dossier_code: dossier.code.clone(),
+            sequence: 0,
+            at: now,
+            actor: actor.username.clone(),
+            agency: actor.agency.as_ref().map(ToString::to_string),
+            action,
+            from_status: dossier.state.status,
+            to_status: next.state.status,
+            payload: serde_json::Value::Object(payload).to_string(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        Ok(self.store.record_action(&next, version, event).await?)
+    }
+
+    /// The public status of a dossier, for whoever holds its code and receipt secret.
+    pub async fn lookup(&self, code: &str, secret: &str) -> Result<PublicStatus> {
+        let not_found = || AppError::NotFound {
+            what: "dossier with this code and secret",
+            id: code.to_owned(),
+        };
+        let dossier = self.store.dossier(code).await?.ok_or_else(not_found)?;
+        let key = self.lookup_key().await?;
+        let expected = lookup_secret(&key, code);
+        if !secret.trim().eq_ignore_ascii_case(&expected) {
+            return Err(not_found());
+        }
+        let procedure = self
+            .store
+            .procedure(&dossier.procedure, dossier.procedure_version)
+            .await?;
+        let agency = self.store.agency(&dossier.agency).await?;
+        Ok(PublicStatus {
+            code: dossier.code,
+            procedure: dossier.procedure.to_string(),
+            procedure_name: procedure.map(|p| p.name).unwrap_or_default(),
+            agency: dossier.agency.to_string(),
+            agency_name: agency.map(|a| a.name).unwrap_or_default(),
+            status: dossier.state.status,
+            submitted_at: dossier.submitted_at,
+            due_at: dossier.due_at,
+        })
+    }
+
+    /// Checks every dossier's event chain against the head it records.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let mut report = AuditReport {
+            dossiers: 0,
+            events: 0,
+            first_error: None,
+        };
+        let mut after = String::new();
+        loop {
+            let chains = self.store.chains_after(&after, AUDIT_BATCH).await?;
+            let Some(last) = chains.iter().map(|c| c.dossier_code.clone()).max() else {
+                return Ok(report);
+            };
+            for chain in &chains {
+                report.dossiers += 1;
+                report.events += chain.events.len() as u64;
+                if let Err(e) = verify_chain(
+                    &chain.dossier_code,
+                    &chain.events,
+                    &chain.last_event_hash,
+                    chain.event_count as u64,
+                ) {
+                    report.first_error.get_or_insert(e);
+                }
+            }
+            if report.first_error.is_some() {
+                return Ok(report);
+            }
+            after = last;
+        }
+    }
+
+    async fn visible_dossier(&self, actor: &User, code: &str) -> Result<Dossier> {
+        let not_found = || AppError::NotFound {
+            what: "dossier",
+            id: code.to_owned(),
+        };
+        let dossier = self.store.dossier(code).await?.ok_or_else(not_found)?;
+        let visible = match actor.role {
+            Role::Citizen => dossier.applicant == actor.username,
+            _ => self.within_subtree(actor, &dossier.agency).await?,
+        };
+        if visible {
+            Ok(dossier)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Whether `agency` is the actor's agency or below it.
+    async fn within_subtree(&self, actor: &User, agency: &AgencyCode) -> Result<bool> {
+        let Some(root) = &actor.agency else {
+            return Ok(false);
+        };
+        let mut current = Some(agency.clone());
+        // The tree is shallow (central, province, commune); the bound guards against a cycle.
+        for _ in 0..16 {
+            match current {
+                None => return Ok(false),
+                Some(code) if &code == root => return Ok(true),
+                Some(code) => current = self.store.agency(&code).await?.and_then(|a| a.parent),
+            }
+        }
+        Ok(false)
+    }
+
+    /// The legal deadline from the procedure version's processing time for the channel.
+    async fn due_at(
+        &self,
+        dossier: &Dossier,
+        received: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let Some(procedure) = self
+            .store
+            .procedure(&dossier.procedure, dossier.procedure_version)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let time = procedure
+            .channels
+            .iter()
+            .filter(|c| c.channel == dossier.channel)
+            .chain(procedure.channels.iter())
+            .flat_map(|c| &c.times)
+            .find_map(|t| Some((t.amount?, t.unit?)));
+        Ok(time.map(|(amount, unit)| {
+            // A fraction of a day still takes the whole day.
+            let amount = amount.ceil().max(0.0) as u32;
+            self.calendar
+                .due_at(received, amount, unit, &OfficeHours::default())
+        }))
+    }
+
+    /// The server's key for receipt secrets, created on first use.
+    async fn lookup_key(&self) -> Result<String> {
+        if let Some(key) = self.store.meta(LOOKUP_KEY).await? {
+            return Ok(key);
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.store.set_meta(LOOKUP_KEY, &key).await?;
+        // Another process may have set one first: use whatever is stored.
+        Ok(self.store.meta(LOOKUP_KEY).await?.unwrap_or(key))
+    }
+}
+
+/// The receipt's lookup secret: 8 characters derived from the dossier code with the server's
+/// key, so it can be printed again and never needs storing.
+fn lookup_secret(key: &str, code: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(code.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .take(8)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lookup_secrets_are_stable_and_keyed() {
+        let a = super::lookup_secret("k1", "000.00.00.H31-261122-0001");
+        assert_eq!(a.len(), 8);
+        assert_eq!(a, super::lookup_secret("k1", "000.00.00.H31-261122-0001"));
+        assert_ne!(a, super::lookup_secret("k2", "000.00.00.H31-261122-0001"));
+        assert_ne!(a, super::lookup_secret("k1", "000.00.00.H31-261122-0002"));
+    }
+}

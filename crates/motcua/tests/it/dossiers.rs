@@ -1,0 +1,415 @@
+//! The dossier lifecycle over the API, on both backends.
+
+use serde_json::{Value, json};
+
+use crate::support::{Db, TestApp, on_both_backends, spawn};
+
+const WARD: &str = "001.00.00.H31";
+
+async fn token(t: &TestApp, user: &str) -> String {
+    t.app.issue_token(user, 1).await.unwrap()
+}
+
+async fn post(
+    t: &TestApp,
+    path: &str,
+    token: &str,
+    body: Value,
+    key: Option<&str>,
+) -> (u16, Value) {
+    let mut request = t.client.post(t.url(path)).bearer_auth(token).json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(t: &TestApp, path: &str, token: &str) -> (u16, Value) {
+    let response = t
+        .client
+        .get(t.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn birth_registration() -> Value {
+    json!({
+        "procedure": "1.001193",
+        "agency": WARD,
+        "channel": "online",
+        "form": {"ho_ten_tre": "Nguyễn Minh Khôi", "ngay_sinh": "2026-11-01", "noi_sinh": "Hải Phòng"}
+    })
+}
+
+/// Runs an action and returns the new dossier, asserting it succeeded.
+async fn act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
+    let (status, dossier) = post(
+        t,
+        &format!("/api/v1/dossiers/{code}/actions/{action}"),
+        token,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{action}: {dossier}");
+    dossier
+}
+
+/// Runs SQL straight on the database, as someone tampering with it would.
+async fn tamper(url: &str, sql: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
+on_both_backends!(a_dossier_from_submission_to_result);
+async fn a_dossier_from_submission_to_result(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let reception = token(&t, "demo-reception").await;
+    let handler = token(&t, "demo-handler").await;
+    let approver = token(&t, "demo-approver").await;
+
+    // Submit, and a retry with the same key returns the same dossier.
+    let (status, first) = post(
+        &t,
+        "/api/v1/dossiers",
+        &citizen,
+        birth_registration(),
+        Some("k-1"),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    let code = first["dossier"]["code"].as_str().unwrap().to_owned();
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::vietnam_offset())
+        .format("%y%m%d");
+    assert_eq!(code, format!("{WARD}-{today}-0001"));
+    assert_eq!(first["dossier"]["national_status"], 1);
+    let (status, retry) = post(
+        &t,
+        "/api/v1/dossiers",
+        &citizen,
+        birth_registration(),
+        Some("k-1"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(retry["dossier"]["code"], code.as_str());
+    assert_eq!(retry["lookup_secret"], first["lookup_secret"]);
+    let (status, second) = post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await;
+    assert_eq!(status, 201);
+    assert_eq!(second["dossier"]["code"], format!("{WARD}-{today}-0002"));
+
+    // The public lookup needs the receipt's secret and shows no personal data.
+    let secret = first["lookup_secret"].as_str().unwrap();
+    let (status, public) = t
+        .json(&format!("/api/v1/lookup/{code}?secret={secret}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(public["national_status"], 1);
+    assert_eq!(public["agency_name"], "Ủy ban nhân dân phường Hồng Bàng");
+    assert!(public.get("applicant").is_none() && public.get("form").is_none());
+    let (status, _) = t
+        .json(&format!("/api/v1/lookup/{code}?secret=AAAAAAAA"))
+        .await;
+    assert_eq!(status, 404);
+
+    // Who may see it: the applicant and the ward's officials, not another citizen.
+    let other = token(&t, "demo-citizen-2").await;
+    assert_eq!(
+        get(&t, &format!("/api/v1/dossiers/{code}"), &other).await.0,
+        404
+    );
+    let leader = token(&t, "demo-leader").await;
+    assert_eq!(
+        get(&t, &format!("/api/v1/dossiers/{code}"), &leader)
+            .await
+            .0,
+        200,
+        "the city sees its wards"
+    );
+
+    // Reception: only reception officers receive; the due date is computed and stored.
+    let (status, problem) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/receive"),
+        &handler,
+        json!({"version": 1}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{problem}");
+    let received = act(&t, &reception, &code, "receive", json!({"version": 1})).await;
+    assert_eq!(received["national_status"], 2);
+    let due: chrono::DateTime<chrono::Utc> = received["due_at"].as_str().unwrap().parse().unwrap();
+    let due_local = due.with_timezone(&domain::calendar::vietnam_offset());
+    assert_eq!(due_local.format("%H:%M").to_string(), "17:00");
+    assert!(domain::calendar::Calendar::vietnam().is_working_day(due_local.date_naive()));
+
+    // A stale version and an illegal move are both refused with 409.
+    let (status, stale) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/complete_step"),
+        &handler,
+        json!({"version": 1}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{stale}");
+    assert!(stale["detail"].as_str().unwrap().contains("version"));
+    let (status, _) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/receive"),
+        &reception,
+        json!({"version": 2}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    let working = act(&t, &handler, &code, "complete_step", json!({"version": 2})).await;
+    assert_eq!(working["national_status"], 4);
+    let (status, problem) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/request_supplement"),
+        &handler,
+        json!({"version": 3}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["invalid_params"][0]["name"], "reason");
+    let paused = act(
+        &t,
+        &handler,
+        &code,
+        "request_supplement",
+        json!({"version": 3, "reason": "Thiếu giấy chứng sinh"}),
+    )
+    .await;
+    assert_eq!(paused["national_status"], 5);
+    assert!(paused["paused_at"].is_string());
+    let resumed = act(&t, &citizen, &code, "supplement", json!({"version": 4})).await;
+    assert_eq!(resumed["national_status"], 4, "back to processing");
+    assert!(resumed["paused_at"].is_null());
+    let resolved = act(&t, &approver, &code, "resolve", json!({"version": 5})).await;
+    assert_eq!(resolved["national_status"], 9);
+    assert!(resolved["ended_at"].is_string());
+    let returned = act(&t, &reception, &code, "return", json!({"version": 6})).await;
+    assert_eq!(returned["national_status"], 10);
+    let (status, _) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/withdraw"),
+        &citizen,
+        json!({"version": 7}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "a returned dossier is closed");
+
+    // The history, and the audit of the whole log.
+    let (_, full) = get(&t, &format!("/api/v1/dossiers/{code}"), &citizen).await;
+    let actions: Vec<&str> = full["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "receive",
+            "complete_step",
+            "request_supplement",
+            "supplement",
+            "resolve",
+            "return"
+        ]
+    );
+    assert_eq!(
+        full["events"][3]["payload"]["reason"],
+        "Thiếu giấy chứng sinh"
+    );
+    let report = t.app.verify_audit().await.unwrap();
+    assert_eq!(
+        (report.dossiers, report.events, report.first_error.is_none()),
+        (2, 8, true)
+    );
+
+    // Tampering with one event is found, and named.
+    tamper(
+        &t.database_url,
+        &format!("UPDATE dossier_events SET payload = '{{}}' WHERE dossier_code = '{code}' AND sequence = 4"),
+    )
+    .await;
+    let error = t
+        .app
+        .verify_audit()
+        .await
+        .unwrap()
+        .first_error
+        .expect("tampering is detected");
+    assert_eq!(
+        (error.dossier_code.as_str(), error.sequence),
+        (code.as_str(), 4)
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--data-dir")
+        .arg(&t.data_dir)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &t.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("dossier {code}, event 4")));
+}
+
+on_both_backends!(bad_requests_are_refused_and_write_nothing);
+async fn bad_requests_are_refused_and_write_nothing(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let bad = |field: &str, value: Value| {
+        let mut body = birth_registration();
+        body[field] = value;
+        body
+    };
+    for (body, field) in [
+        (bad("procedure", json!("9.999999")), "procedure"),
+        (bad("agency", json!("000.00.01.H31")), "agency"),
+        (bad("agency", json!("nope")), "agency"),
+        (bad("form", json!("text")), "form"),
+        (bad("channel", json!("in_person")), "channel"),
+        (bad("channel", json!("fax")), "channel"),
+    ] {
+        let (status, problem) = post(&t, "/api/v1/dossiers", &citizen, body, None).await;
+        assert_eq!(status, 400, "{field}: {problem}");
+        assert_eq!(problem["invalid_params"][0]["name"], field, "{problem}");
+    }
+    let response = t
+        .client
+        .post(t.url("/api/v1/dossiers"))
+        .bearer_auth(&citizen)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["invalid_params"][0]["name"], "body");
+
+    let anonymous = t
+        .client
+        .post(t.url("/api/v1/dossiers"))
+        .json(&birth_registration())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        post(
+            &t,
+            "/api/v1/dossiers",
+            "forged-token",
+            birth_registration(),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let leader = token(&t, "demo-leader").await;
+    assert_eq!(
+        post(&t, "/api/v1/dossiers", &leader, birth_registration(), None)
+            .await
+            .0,
+        403
+    );
+
+    let (_, ok) = post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await;
+    let code = ok["dossier"]["code"].as_str().unwrap();
+    let (status, problem) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/fly"),
+        &citizen,
+        json!({"version": 1}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["invalid_params"][0]["name"].as_str()),
+        (400, Some("action"))
+    );
+    let handler = token(&t, "demo-handler").await;
+    let reception = token(&t, "demo-reception").await;
+    act(&t, &reception, code, "receive", json!({"version": 1})).await;
+    let (status, problem) = post(
+        &t,
+        &format!("/api/v1/dossiers/{code}/actions/transfer"),
+        &handler,
+        json!({"version": 2}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["invalid_params"][0]["name"].as_str()),
+        (400, Some("to_agency"))
+    );
+    assert_eq!(
+        post(
+            &t,
+            "/api/v1/dossiers/000.00.00.H31-000000-0001/actions/receive",
+            &reception,
+            json!({"version": 1}),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    let report = t.app.verify_audit().await.unwrap();
+    assert_eq!(
+        (report.dossiers, report.events, report.first_error),
+        (1, 2, None),
+        "only the good submission and its reception"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_submissions_get_distinct_codes() {
+    let t = spawn(Db::Sqlite, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let t = std::sync::Arc::new(t);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (t, citizen) = (t.clone(), citizen.clone());
+            tokio::spawn(async move {
+                post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await
+            })
+        })
+        .collect();
+    let mut sequences = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        let code = body["dossier"]["code"].as_str().unwrap().to_owned();
+        sequences.push(code.rsplit('-').next().unwrap().parse::<u32>().unwrap());
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=20).collect::<Vec<_>>());
+}

@@ -1,0 +1,338 @@
+//! The dossier API: submit, read, act, look up. Callers authenticate with
+//! `Authorization: Bearer <token>` (tokens from `motcua token`), except for the public lookup.
+
+use app::{ActionInput, SubmitDossier};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::dossier::{Action, Dossier, EventRecord};
+use domain::user::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, Failure, Problem};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dossiers", post(submit))
+        .route("/dossiers/{code}", get(read))
+        .route("/dossiers/{code}/actions/{action}", post(act))
+        .route("/lookup/{code}", get(lookup))
+}
+
+/// The caller, known from their bearer token.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError(Failure::from(app::AppError::Unauthorized)))?;
+        Ok(Caller(state.app.authenticate(token).await?))
+    }
+}
+
+/// A JSON body error as problem+json naming what is wrong.
+fn body_error(rejection: JsonRejection) -> ApiError {
+    ApiError(Failure::invalid(vec![domain::InvalidField::new(
+        "body",
+        rejection.body_text(),
+    )]))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub sequence: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub agency: Option<String>,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub code: String,
+    pub procedure: String,
+    /// Effective date of the procedure version the dossier follows.
+    pub procedure_version: String,
+    pub agency: String,
+    /// online, in_person or postal.
+    pub channel: String,
+    pub applicant: String,
+    pub status: String,
+    /// The national status code (TrangThaiHoSo, 1–10).
+    pub national_status: Option<u8>,
+    pub status_name_vi: String,
+    pub submitted_at: DateTime<Utc>,
+    pub received_at: Option<DateTime<Utc>>,
+    /// The legal deadline, set at reception.
+    pub due_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Send it back with an action: a stale version is refused with 409.
+    pub version: i64,
+    pub supplement_requests: u32,
+    pub apologized: bool,
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    /// The history, oldest first (on reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+}
+
+fn name_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn view(d: Dossier, events: Option<Vec<EventRecord>>) -> DossierView {
+    DossierView {
+        procedure: d.procedure.to_string(),
+        procedure_version: d.procedure_version.to_string(),
+        agency: d.agency.to_string(),
+        channel: name_of(&d.channel),
+        applicant: d.applicant,
+        status: name_of(&d.state.status),
+        national_status: d.state.status.national_code(),
+        status_name_vi: d.state.status.name_vi().into(),
+        submitted_at: d.submitted_at,
+        received_at: d.received_at,
+        due_at: d.due_at,
+        paused_at: d.paused_at,
+        ended_at: d.ended_at,
+        version: d.version,
+        supplement_requests: d.state.supplement_requests,
+        apologized: d.state.apologized,
+        form: d.form,
+        events: events.map(|list| {
+            list.into_iter()
+                .map(|e| EventView {
+                    sequence: e.sequence,
+                    at: e.at,
+                    actor: e.actor,
+                    agency: e.agency,
+                    action: name_of(&e.action),
+                    from_status: name_of(&e.from_status),
+                    to_status: name_of(&e.to_status),
+                    payload: serde_json::from_str(&e.payload).unwrap_or_default(),
+                })
+                .collect()
+        }),
+        code: d.code,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SubmitBody {
+    /// Procedure code, e.g. 1.001193.
+    pub procedure: String,
+    /// The receiving agency's code, e.g. 001.00.00.H31.
+    pub agency: String,
+    /// online (citizens), in_person or postal (reception officers).
+    pub channel: String,
+    /// The e-form's fields.
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    /// For reception officers: the citizen account the dossier belongs to.
+    pub applicant: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmitResponse {
+    pub dossier: DossierView,
+    /// Printed on the receipt; with the code it opens the public lookup.
+    pub lookup_secret: String,
+    pub lookup_url: String,
+}
+
+/// Submit a dossier. Send an `Idempotency-Key` header to make retries safe: a retry returns
+/// the first dossier (200) instead of creating another (201).
+#[utoipa::path(
+    post, path = "/api/v1/dossiers", request_body = SubmitBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = SubmitResponse), (status = 200, body = SubmitResponse),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn submit(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    headers: HeaderMap,
+    body: Result<Json<SubmitBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(body_error)?;
+    let channel =
+        serde_json::from_value(serde_json::Value::String(body.channel.clone())).map_err(|_| {
+            ApiError(Failure::invalid(vec![domain::InvalidField::new(
+                "channel",
+                format!("'{}' is not one of online, in_person, postal", body.channel),
+            )]))
+        })?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let request = SubmitDossier {
+        procedure: body.procedure,
+        agency: body.agency,
+        channel,
+        form: body.form,
+        applicant: body.applicant,
+    };
+    let submitted = state
+        .app
+        .submit_dossier(&user, request, key.as_deref())
+        .await?;
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let code = submitted.dossier.code.clone();
+    let response = SubmitResponse {
+        lookup_url: format!("/api/v1/lookup/{code}?secret={}", submitted.lookup_secret),
+        lookup_secret: submitted.lookup_secret,
+        dossier: view(submitted.dossier, None),
+    };
+    Ok((
+        status,
+        [(header::LOCATION, format!("/api/v1/dossiers/{code}"))],
+        Json(response),
+    )
+        .into_response())
+}
+
+/// A dossier and its history, for its applicant or an official of its agency's subtree.
+#[utoipa::path(
+    get, path = "/api/v1/dossiers/{code}",
+    params(("code" = String, Path)),
+    responses((status = 200, body = DossierView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn read(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<DossierView>, ApiError> {
+    let (dossier, events) = state.app.dossier_for(&user, &code).await?;
+    Ok(Json(view(dossier, Some(events))))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// The dossier version the decision was made on.
+    pub version: Option<i64>,
+    /// Required to refuse, request a supplement, stop, or apologise.
+    pub reason: Option<String>,
+    /// For transfer: the agency that takes the dossier over.
+    pub to_agency: Option<String>,
+    /// For apologize_and_extend: 1 to 60 more working days.
+    pub extend_working_days: Option<u32>,
+}
+
+/// Take an action: receive, refuse, request_supplement, supplement, request_payment,
+/// confirm_payment, complete_step, transfer, apologize_and_extend, resolve, return, withdraw,
+/// stop. Each role takes its own actions; illegal moves answer 409.
+#[utoipa::path(
+    post, path = "/api/v1/dossiers/{code}/actions/{action}", request_body = ActionBody,
+    params(("code" = String, Path), ("action" = String, Path)),
+    responses(
+        (status = 200, body = DossierView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn act(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path((code, action)): Path<(String, String)>,
+    body: Result<Json<ActionBody>, JsonRejection>,
+) -> Result<Json<DossierView>, ApiError> {
+    let action: Action = serde_json::from_value(serde_json::Value::String(action.clone()))
+        .map_err(|_| {
+            let known: Vec<String> = Action::ALL
+                .iter()
+                .filter(|a| **a != Action::Submit)
+                .map(name_of)
+                .collect();
+            ApiError(Failure::invalid(vec![domain::InvalidField::new(
+                "action",
+                format!("'{action}' is not an action; known: {}", known.join(", ")),
+            )]))
+        })?;
+    let Json(body) = body.map_err(body_error)?;
+    let input = ActionInput {
+        version: body.version,
+        reason: body.reason,
+        to_agency: body.to_agency,
+        extend_working_days: body.extend_working_days,
+    };
+    let dossier = state.app.act(&user, &code, action, input).await?;
+    Ok(Json(view(dossier, None)))
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupParams {
+    secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupView {
+    pub code: String,
+    pub procedure: String,
+    pub procedure_name: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub status: String,
+    pub national_status: Option<u8>,
+    pub status_name_vi: String,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// Public status of a dossier by its code and the secret on its receipt; no personal data.
+#[utoipa::path(
+    get, path = "/api/v1/lookup/{code}",
+    params(("code" = String, Path), ("secret" = String, Query)),
+    responses((status = 200, body = LookupView), (status = 404, body = Problem))
+)]
+async fn lookup(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(params): Query<LookupParams>,
+) -> Result<Json<LookupView>, ApiError> {
+    let secret = params.secret.unwrap_or_default();
+    let s = state.app.lookup(&code, &secret).await?;
+    Ok(Json(LookupView {
+        national_status: s.status.national_code(),
+        status_name_vi: s.status.name_vi().into(),
+        status: name_of(&s.status),
+        code: s.code,
+        procedure: s.procedure,
+        procedure_name: s.procedure_name,
+        agency: s.agency,
+        agency_name: s.agency_name,
+        submitted_at: s.submitted_at,
+        due_at: s.due_at,
+    }))
+}
