@@ -283,6 +283,40 @@ impl App {
         Ok((dossier, events))
     }
 
+    /// The dossiers the actor works with, newest first: a citizen's own ("my dossiers"), or an
+    /// official's agency and everything below it (the queue).
+    pub async fn list_dossiers(
+        &self,
+        actor: &User,
+        status: Option<Status>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Dossier>> {
+        if limit == 0 || limit > crate::MAX_LIMIT {
+            return Err(AppError::invalid(
+                "limit",
+                format!("{limit} is not between 1 and {}", crate::MAX_LIMIT),
+            ));
+        }
+        let scope = match (actor.role, &actor.agency) {
+            (Role::Citizen, _) => store::DossierScope::Applicant(actor.username.clone()),
+            (_, Some(agency)) => store::DossierScope::AgencySubtree(agency.clone()),
+            (role, None) => {
+                return Err(AppError::Forbidden(format!(
+                    "a {} without an agency sees no dossiers",
+                    role.code()
+                )));
+            }
+        };
+        let filter = store::DossierFilter {
+            scope,
+            status,
+            limit: limit as i64,
+            offset: offset as i64,
+        };
+        Ok(self.store.list_dossiers(&filter).await?)
+    }
+
     /// Takes an action on a dossier, decided on the dossier at `input.version`.
     pub async fn act(
         &self,

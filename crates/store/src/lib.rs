@@ -149,6 +149,9 @@ pub trait Store: Send + Sync + 'static {
         idempotency_key: Option<&str>,
     ) -> Result<Created>;
     async fn dossier(&self, code: &str) -> Result<Option<Dossier>>;
+    /// Dossiers newest first: an applicant's own, or those received by an agency and every
+    /// agency below it; optionally only those in one status.
+    async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
     /// Records an action: `next` becomes the dossier's state if it is still at
     /// `expected_version` (else [`StoreError::Conflict`]), and `event` is sealed onto its chain.
     async fn record_action(
@@ -160,6 +163,21 @@ pub trait Store: Send + Sync + 'static {
     async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
     /// The next `limit` dossiers after `after` (by code) with their events, for audits.
     async fn chains_after(&self, after: &str, limit: i64) -> Result<Vec<Chain>>;
+}
+
+/// Whose dossiers to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DossierScope {
+    Applicant(String),
+    AgencySubtree(AgencyCode),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierFilter {
+    pub scope: DossierScope,
+    pub status: Option<domain::dossier::Status>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 /// The result of a submission.

@@ -649,6 +649,46 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn list_dossiers(
+                &self,
+                filter: &$crate::DossierFilter,
+            ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
+                let status = filter.status.map(|s| $crate::sql::name_of(&s)).unwrap_or_default();
+                let (scope_sql, scope_value) = match &filter.scope {
+                    $crate::DossierScope::Applicant(username) => ("d.applicant = $1", username.clone()),
+                    $crate::DossierScope::AgencySubtree(root) => (
+                        "d.agency_code IN (SELECT code FROM subtree)",
+                        root.to_string(),
+                    ),
+                };
+                let sql = format!(
+                    "WITH RECURSIVE subtree (code) AS (
+                         SELECT code FROM agencies WHERE code = $1
+                         UNION ALL
+                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                     SELECT {} FROM dossiers d
+                     WHERE {scope_sql} AND ($2 = '' OR d.status = $2)
+                     ORDER BY d.submitted_at DESC, d.code DESC LIMIT $3 OFFSET $4",
+                    $crate::sql::DOSSIER_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("d.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(scope_value)
+                    .bind(status)
+                    .bind(filter.limit)
+                    .bind(filter.offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut dossiers = Vec::with_capacity(rows.len());
+                for row in rows {
+                    dossiers.push($crate::sql::dossier_from_row!(row));
+                }
+                Ok(dossiers)
+            }
+
             async fn record_action(
                 &self,
                 next: &domain::dossier::Dossier,

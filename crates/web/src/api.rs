@@ -25,6 +25,7 @@ use crate::params::SearchParams;
         list_levels,
         list_life_events,
         crate::dossier_api::submit,
+        crate::dossier_api::list,
         crate::dossier_api::read,
         crate::dossier_api::act,
         crate::dossier_api::lookup,

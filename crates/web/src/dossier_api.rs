@@ -20,7 +20,7 @@ use crate::error::{ApiError, Failure, Problem};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dossiers", post(submit))
+        .route("/dossiers", post(submit).get(list))
         .route("/dossiers/{code}", get(read))
         .route("/dossiers/{code}/actions/{action}", post(act))
         .route("/lookup/{code}", get(lookup))
@@ -220,6 +220,81 @@ async fn submit(
         Json(response),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    status: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierList {
+    pub items: Vec<DossierView>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// "My dossiers" for a citizen; for an official, the dossiers of their agency and the agencies
+/// below it (the reception queue with `status=submitted`). Newest first.
+#[utoipa::path(
+    get, path = "/api/v1/dossiers",
+    params(
+        ("status" = Option<String>, Query, description = "e.g. submitted, received, in_progress, supplement_requested, resolved"),
+        ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
+        ("offset" = Option<usize>, Query),
+    ),
+    responses((status = 200, body = DossierList), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn list(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<DossierList>, ApiError> {
+    let mut errors = Vec::new();
+    let mut number =
+        |name: &str, raw: &Option<String>, default: usize| match raw.as_deref().map(str::trim) {
+            None | Some("") => default,
+            Some(r) => r.parse().unwrap_or_else(|_| {
+                errors.push(domain::InvalidField::new(
+                    name,
+                    format!("'{r}' is not a whole number of at least 0"),
+                ));
+                default
+            }),
+        };
+    let limit = number("limit", &params.limit, 20);
+    let offset = number("offset", &params.offset, 0);
+    let status = match params
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map_err(|_| {
+                errors.push(domain::InvalidField::new(
+                    "status",
+                    format!("'{s}' is not a dossier status"),
+                ))
+            })
+            .ok(),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError(Failure::invalid(errors)));
+    }
+    let dossiers = state
+        .app
+        .list_dossiers(&user, status, limit, offset)
+        .await?;
+    Ok(Json(DossierList {
+        items: dossiers.into_iter().map(|d| view(d, None)).collect(),
+        limit,
+        offset,
+    }))
 }
 
 /// A dossier and its history, for its applicant or an official of its agency's subtree.

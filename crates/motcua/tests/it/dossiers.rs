@@ -140,6 +140,34 @@ async fn a_dossier_from_submission_to_result(db: Db) {
         "the city sees its wards"
     );
 
+    // Lists: "my dossiers" for the citizen, the queue for the ward, everything for the city.
+    let codes = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let second_code = second["dossier"]["code"].as_str().unwrap().to_owned();
+    let (status, mine) = get(&t, "/api/v1/dossiers", &citizen).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        codes(&mine),
+        [second_code.clone(), code.clone()],
+        "newest first"
+    );
+    assert!(codes(&get(&t, "/api/v1/dossiers", &other).await.1).is_empty());
+    let (_, queue) = get(&t, "/api/v1/dossiers?status=submitted", &reception).await;
+    assert_eq!(codes(&queue).len(), 2);
+    assert_eq!(
+        codes(&get(&t, "/api/v1/dossiers?limit=1", &leader).await.1),
+        [second_code]
+    );
+    let (status, problem) = get(&t, "/api/v1/dossiers?status=lost&limit=x", &reception).await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["invalid_params"].as_array().unwrap().len(), 2);
+
     // Reception: only reception officers receive; the due date is computed and stored.
     let (status, problem) = post(
         &t,
