@@ -579,6 +579,14 @@ impl App {
 
     /// The server's key for receipt secrets, created on first use.
     async fn lookup_key(&self) -> Result<String> {
+        let key = self
+            .lookup_key
+            .get_or_try_init(|| self.load_lookup_key())
+            .await?;
+        Ok(key.clone())
+    }
+
+    async fn load_lookup_key(&self) -> Result<String> {
         if let Some(key) = self.store.meta(LOOKUP_KEY).await? {
             return Ok(key);
         }

@@ -35,6 +35,8 @@ pub struct App {
     /// The working-day calendar deadlines are counted on.
     calendar: Arc<Calendar>,
     code_template: Arc<CodeTemplate>,
+    /// The key for receipt secrets, read from the database once.
+    lookup_key: Arc<tokio::sync::OnceCell<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +55,7 @@ impl App {
             lookups: Arc::default(),
             calendar: Arc::new(Calendar::vietnam()),
             code_template: Arc::new(CodeTemplate::default()),
+            lookup_key: Arc::default(),
         };
         app.reload_lookups().await?;
         Ok(app)

@@ -58,7 +58,7 @@ impl Default for Config {
             },
             log: Log {
                 format: "text".into(),
-                level: "info,tantivy=warn".into(),
+                level: "info,tantivy=warn,sqlx=warn".into(),
             },
         }
     }
@@ -123,7 +123,7 @@ mod tests {
             assert_eq!(config.server.addr, "127.0.0.1:7000");
             assert_eq!(config.server.data_dir, PathBuf::from("/srv"));
             assert_eq!(config.database_url(), "postgres://u@h/db");
-            assert_eq!(config.log.level, "info,tantivy=warn");
+            assert_eq!(config.log.level, "info,tantivy=warn,sqlx=warn");
             Ok(())
         });
     }

@@ -7,6 +7,8 @@ use crate::{Backend, Result};
 
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL runs writes side by side.
+    writer: PgPool,
 }
 
 impl PgStore {
@@ -17,7 +19,10 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 

@@ -131,7 +131,7 @@ macro_rules! impl_store {
             }
 
             async fn upsert_agencies(&self, agencies: &[domain::Agency]) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 for a in agencies {
                     sqlx::query(
                         "INSERT INTO agencies (code, name, parent_code, level_code)
@@ -206,7 +206,7 @@ macro_rules! impl_store {
                 progress: &$crate::Progress,
             ) -> $crate::Result<$crate::ImportReport> {
                 use $crate::sql::Write;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let rows: Vec<(String, chrono::NaiveDate, String)> = sqlx::query_as(
                     "SELECT procedure_code, effective_from, content_hash FROM procedure_versions",
                 )
@@ -322,7 +322,7 @@ macro_rules! impl_store {
             }
 
             async fn upsert_life_events(&self, events: &[domain::LifeEvent]) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 for (position, e) in events.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO life_events (code, name_vi, name_en, description_vi, position)
@@ -390,7 +390,7 @@ macro_rules! impl_store {
                 .bind(&template.file_name)
                 .bind(&template.content_type)
                 .bind(&template.content)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(|e| $crate::sql::conflict(e, &format!("form template of {code}")))?;
                 Ok(())
@@ -446,13 +446,13 @@ macro_rules! impl_store {
                 )
                 .bind(key)
                 .bind(value)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
 
             async fn upsert_users(&self, users: &[domain::user::User]) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let now = chrono::Utc::now();
                 for u in users {
                     sqlx::query(
@@ -498,7 +498,7 @@ macro_rules! impl_store {
                 .bind(username)
                 .bind(chrono::Utc::now())
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(|e| $crate::sql::conflict(e, &format!("token for {username}")))?;
                 Ok(())
@@ -533,7 +533,7 @@ macro_rules! impl_store {
                     }
                 }
                 // The first statement writes, so SQLite takes its write lock at once.
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let day = new.submitted_at.with_timezone(&domain::calendar::vietnam_offset()).date_naive();
                 let (sequence,): (i64,) = sqlx::query_as(
                     "INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES ($1, $2, 1)
@@ -695,7 +695,7 @@ macro_rules! impl_store {
                 expected_version: i64,
                 event: domain::dossier::EventRecord,
             ) -> $crate::Result<domain::dossier::Dossier> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 // Claim the version first: a concurrent action on the same version finds no row.
                 let head: Option<(i64, String)> = sqlx::query_as(
                     "UPDATE dossiers SET version = version + 1
