@@ -122,7 +122,7 @@ impl App {
         if let Some(raw) = &search.agency {
             match AgencyCode::parse(raw) {
                 Err(e) => errors.push(domain::InvalidField::new("agency", e.reason)),
-                Ok(code) => match self.store.agency(&code).await? {
+                Ok(code) => match self.agency(&code).await? {
                     None => errors.push(domain::InvalidField::new(
                         "agency",
                         format!("no agency has the code {code}"),

@@ -175,7 +175,7 @@ impl App {
                 None
             }
             Ok(code) => {
-                let found = self.store.procedure(&code, crate::today()).await?;
+                let found = self.procedure_on(&code, crate::today()).await?;
                 if found.is_none() {
                     errors.push(domain::InvalidField::new(
                         "procedure",
@@ -191,7 +191,7 @@ impl App {
                 None
             }
             Ok(code) => {
-                let found = self.store.agency(&code).await?;
+                let found = self.agency(&code).await?;
                 if found.is_none() {
                     errors.push(domain::InvalidField::new(
                         "agency",
@@ -401,7 +401,7 @@ impl App {
                 })?;
                 let target = AgencyCode::parse(target)
                     .map_err(|e| AppError::invalid("to_agency", e.reason))?;
-                if self.store.agency(&target).await?.is_none() {
+                if self.agency(&target).await?.is_none() {
                     return Err(AppError::invalid(
                         "to_agency",
                         format!("no agency has the code {target}"),
@@ -467,14 +467,13 @@ impl App {
             return Err(not_found());
         }
         let procedure = self
-            .store
-            .procedure(&dossier.procedure, dossier.procedure_version)
+            .procedure_on(&dossier.procedure, dossier.procedure_version)
             .await?;
-        let agency = self.store.agency(&dossier.agency).await?;
+        let agency = self.agency(&dossier.agency).await?;
         Ok(PublicStatus {
             code: dossier.code,
             procedure: dossier.procedure.to_string(),
-            procedure_name: procedure.map(|p| p.name).unwrap_or_default(),
+            procedure_name: procedure.map(|p| p.name.clone()).unwrap_or_default(),
             agency: dossier.agency.to_string(),
             agency_name: agency.map(|a| a.name).unwrap_or_default(),
             status: dossier.state.status,
@@ -543,7 +542,7 @@ impl App {
             match current {
                 None => return Ok(false),
                 Some(code) if &code == root => return Ok(true),
-                Some(code) => current = self.store.agency(&code).await?.and_then(|a| a.parent),
+                Some(code) => current = self.agency(&code).await?.and_then(|a| a.parent),
             }
         }
         Ok(false)
@@ -556,8 +555,7 @@ impl App {
         received: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>> {
         let Some(procedure) = self
-            .store
-            .procedure(&dossier.procedure, dossier.procedure_version)
+            .procedure_on(&dossier.procedure, dossier.procedure_version)
             .await?
         else {
             return Ok(None);

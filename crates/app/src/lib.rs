@@ -7,11 +7,12 @@ mod demo;
 mod dossiers;
 mod error;
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use domain::calendar::Calendar;
 use domain::dossier::CodeTemplate;
-use domain::{Level, LifeEvent};
+use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 use search::CatalogueIndex;
 use store::Store;
 
@@ -37,6 +38,16 @@ pub struct App {
     code_template: Arc<CodeTemplate>,
     /// The key for receipt secrets, read from the database once.
     lookup_key: Arc<tokio::sync::OnceCell<String>>,
+    /// Procedure versions and agencies as dossier actions read them, emptied with each
+    /// catalogue generation (agency imports count as catalogue changes).
+    cache: Arc<Cache>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    /// By procedure code and the day the version was asked for.
+    procedures: RwLock<HashMap<(ProcedureCode, chrono::NaiveDate), Arc<Procedure>>>,
+    agencies: RwLock<HashMap<AgencyCode, Agency>>,
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +67,7 @@ impl App {
             calendar: Arc::new(Calendar::vietnam()),
             code_template: Arc::new(CodeTemplate::default()),
             lookup_key: Arc::default(),
+            cache: Arc::default(),
         };
         app.reload_lookups().await?;
         Ok(app)
@@ -68,7 +80,67 @@ impl App {
             .clone()
     }
 
+    /// The procedure version in force on `day`, from memory when it was read before.
+    async fn procedure_on(
+        &self,
+        code: &ProcedureCode,
+        day: chrono::NaiveDate,
+    ) -> Result<Option<Arc<Procedure>>> {
+        let key = (code.clone(), day);
+        if let Some(p) = self
+            .cache
+            .procedures
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(Some(p.clone()));
+        }
+        let Some(procedure) = self.store.procedure(code, day).await? else {
+            return Ok(None);
+        };
+        let procedure = Arc::new(procedure);
+        self.cache
+            .procedures
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, procedure.clone());
+        Ok(Some(procedure))
+    }
+
+    /// An agency, from memory when it was read before.
+    async fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        if let Some(a) = self
+            .cache
+            .agencies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+        {
+            return Ok(Some(a.clone()));
+        }
+        let found = self.store.agency(code).await?;
+        if let Some(a) = &found {
+            self.cache
+                .agencies
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(code.clone(), a.clone());
+        }
+        Ok(found)
+    }
+
     async fn reload_lookups(&self) -> Result<()> {
+        self.cache
+            .procedures
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.cache
+            .agencies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let fresh = Lookups {
             levels: self.store.levels().await?,
             life_events: self.store.life_events().await?,

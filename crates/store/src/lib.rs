@@ -86,6 +86,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn levels(&self) -> Result<Vec<Level>>;
     /// Inserts or updates agencies; parents must exist or come earlier in the slice.
+    /// Counts as a catalogue change (see [`Store::catalogue_generation`]).
     async fn upsert_agencies(&self, agencies: &[Agency]) -> Result<()>;
     async fn agencies(&self) -> Result<Vec<Agency>>;
     async fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>>;

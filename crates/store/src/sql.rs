@@ -147,6 +147,8 @@ macro_rules! impl_store {
                     .await
                     .map_err(|e| $crate::sql::conflict(e, &format!("agency {}", a.code)))?;
                 }
+                // Implementing agencies and search filters depend on the tree.
+                $crate::sql::bump_generation!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
             }
