@@ -1,8 +1,10 @@
 use std::time::Duration;
 
+use domain::dossier::{CodeTemplate, NewDossier};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use crate::sql::Inserted;
 use crate::{Backend, Result};
 
 pub struct PgStore {
@@ -23,6 +25,22 @@ impl PgStore {
             writer: pool.clone(),
             pool,
         })
+    }
+
+    /// One submission, one transaction.
+    async fn insert_dossier(
+        &self,
+        new: &NewDossier,
+        template: &CodeTemplate,
+        idempotency_key: Option<&str>,
+    ) -> Result<Inserted> {
+        let mut tx = self.writer.begin().await?;
+        let outcome = crate::sql::insert_dossier!(tx, new, template, idempotency_key).await?;
+        match outcome {
+            Inserted::Dossier(_) => tx.commit().await?,
+            Inserted::DuplicateKey => tx.rollback().await?,
+        }
+        Ok(outcome)
     }
 }
 

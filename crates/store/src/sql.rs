@@ -534,107 +534,23 @@ macro_rules! impl_store {
                         return Ok($crate::Created { dossier: existing, created: false });
                     }
                 }
-                // The first statement writes, so SQLite takes its write lock at once.
-                let mut tx = self.writer.begin().await?;
-                let day = new.submitted_at.with_timezone(&domain::calendar::vietnam_offset()).date_naive();
-                let (sequence,): (i64,) = sqlx::query_as(
-                    "INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES ($1, $2, 1)
-                     ON CONFLICT (agency_code, day)
-                       DO UPDATE SET last_value = dossier_sequences.last_value + 1
-                     RETURNING last_value",
-                )
-                .bind(new.agency.as_str())
-                .bind(day)
-                .fetch_one(&mut *tx)
-                .await?;
-                let code = template.format(&new.agency, day, sequence as u64);
-                let state = domain::dossier::DossierState::draft()
-                    .apply(domain::dossier::Action::Submit)
-                    .expect("a draft can be submitted");
-                let event = domain::dossier::EventRecord {
-                    dossier_code: code.clone(),
-                    sequence: 1,
-                    at: new.submitted_at,
-                    actor: new.submitted_by.clone(),
-                    agency: Some(new.agency.to_string()),
-                    action: domain::dossier::Action::Submit,
-                    from_status: domain::dossier::Status::Draft,
-                    to_status: state.status,
-                    payload: $crate::sql::json_text(&serde_json::json!({ "channel": new.channel })),
-                    prev_hash: String::new(),
-                    hash: String::new(),
-                }
-                .sealed(domain::dossier::chain::GENESIS);
-                let dossier = domain::dossier::Dossier {
-                    code: code.clone(),
-                    procedure: new.procedure.clone(),
-                    procedure_version: new.procedure_version,
-                    agency: new.agency.clone(),
-                    channel: new.channel,
-                    applicant: new.applicant.clone(),
-                    state,
-                    form: new.form.clone(),
-                    submitted_at: new.submitted_at,
-                    received_at: None,
-                    due_at: None,
-                    paused_at: None,
-                    ended_at: None,
-                    version: 1,
-                    event_count: 1,
-                    last_event_hash: event.hash.clone(),
-                };
-                sqlx::query(&format!(
-                    "INSERT INTO dossiers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                       $11, $12, $13, $14, $15, $16, $17)",
-                    $crate::sql::DOSSIER_COLUMNS
-                ))
-                .bind(&dossier.code)
-                .bind(dossier.procedure.as_str())
-                .bind(dossier.procedure_version)
-                .bind(dossier.agency.as_str())
-                .bind($crate::sql::name_of(&dossier.channel))
-                .bind(&dossier.applicant)
-                .bind($crate::sql::name_of(&dossier.state.status))
-                .bind($crate::sql::json_text(&dossier.state))
-                .bind($crate::sql::json_text(&dossier.form))
-                .bind(dossier.submitted_at)
-                .bind(dossier.received_at)
-                .bind(dossier.due_at)
-                .bind(dossier.paused_at)
-                .bind(dossier.ended_at)
-                .bind(dossier.version)
-                .bind(dossier.event_count)
-                .bind(&dossier.last_event_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::sql::conflict(e, &format!("dossier {code}")))?;
-                $crate::sql::insert_event!(&mut *tx, &event);
-                if let Some(key) = idempotency_key {
-                    let inserted = sqlx::query(
-                        "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
-                         VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(&new.submitted_by)
-                    .bind(key)
-                    .bind(&code)
-                    .bind(new.submitted_at)
-                    .execute(&mut *tx)
-                    .await;
-                    if let Err(sqlx::Error::Database(db)) = &inserted {
-                        if db.is_unique_violation() {
-                            // A concurrent retry won: return its dossier, keep nothing of ours.
-                            tx.rollback().await?;
-                            let existing = self.dossier_by_key(&new.submitted_by, key).await?;
-                            let existing = existing.ok_or_else(|| {
-                                $crate::StoreError::Conflict(format!("idempotency key {key} is in use"))
-                            })?;
-                            return Ok($crate::Created { dossier: existing, created: false });
-                        }
+                let outcome = self.insert_dossier(new, template, idempotency_key).await?;
+                match (outcome, idempotency_key) {
+                    ($crate::sql::Inserted::Dossier(dossier), _) => {
+                        Ok($crate::Created { dossier, created: true })
                     }
-                    inserted?;
+                    ($crate::sql::Inserted::DuplicateKey, Some(key)) => {
+                        // A concurrent retry won: return its dossier; ours was rolled back.
+                        let existing = self.dossier_by_key(&new.submitted_by, key).await?;
+                        let dossier = existing.ok_or_else(|| {
+                            $crate::StoreError::Conflict(format!("idempotency key {key} is in use"))
+                        })?;
+                        Ok($crate::Created { dossier, created: false })
+                    }
+                    ($crate::sql::Inserted::DuplicateKey, None) => {
+                        unreachable!("only an idempotency key can be a duplicate")
+                    }
                 }
-                tx.commit().await?;
-                Ok($crate::Created { dossier, created: true })
             }
 
             async fn dossier(&self, code: &str) -> $crate::Result<Option<domain::dossier::Dossier>> {
@@ -854,6 +770,121 @@ macro_rules! impl_store {
         }
     };
 }
+
+/// What inserting a submission did.
+pub(crate) enum Inserted {
+    Dossier(domain::dossier::Dossier),
+    /// The idempotency key was taken meanwhile; the caller rolls back and returns that dossier.
+    DuplicateKey,
+}
+
+/// The writes of one submission, on an open transaction (or savepoint) `$conn`: the daily
+/// sequence, the dossier, its first event and the idempotency key. Evaluates to
+/// `Result<Inserted, StoreError>`; the caller commits or rolls back.
+macro_rules! insert_dossier {
+    ($conn:expr, $new:expr, $template:expr, $idempotency_key:expr) => {
+        async {
+            let (new, template, idempotency_key): (
+                &domain::dossier::NewDossier,
+                &domain::dossier::CodeTemplate,
+                Option<&str>,
+            ) = ($new, $template, $idempotency_key);
+                let day = new.submitted_at.with_timezone(&domain::calendar::vietnam_offset()).date_naive();
+            let (sequence,): (i64,) = sqlx::query_as(
+                "INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES ($1, $2, 1)
+                 ON CONFLICT (agency_code, day)
+                   DO UPDATE SET last_value = dossier_sequences.last_value + 1
+                 RETURNING last_value",
+            )
+            .bind(new.agency.as_str())
+            .bind(day)
+            .fetch_one(&mut *$conn)
+            .await?;
+            let code = template.format(&new.agency, day, sequence as u64);
+            let state = domain::dossier::DossierState::draft()
+                .apply(domain::dossier::Action::Submit)
+                .expect("a draft can be submitted");
+            let event = domain::dossier::EventRecord {
+                dossier_code: code.clone(),
+                sequence: 1,
+                at: new.submitted_at,
+                actor: new.submitted_by.clone(),
+                agency: Some(new.agency.to_string()),
+                action: domain::dossier::Action::Submit,
+                from_status: domain::dossier::Status::Draft,
+                to_status: state.status,
+                payload: $crate::sql::json_text(&serde_json::json!({ "channel": new.channel })),
+                prev_hash: String::new(),
+                hash: String::new(),
+            }
+            .sealed(domain::dossier::chain::GENESIS);
+            let dossier = domain::dossier::Dossier {
+                code: code.clone(),
+                procedure: new.procedure.clone(),
+                procedure_version: new.procedure_version,
+                agency: new.agency.clone(),
+                channel: new.channel,
+                applicant: new.applicant.clone(),
+                state,
+                form: new.form.clone(),
+                submitted_at: new.submitted_at,
+                received_at: None,
+                due_at: None,
+                paused_at: None,
+                ended_at: None,
+                version: 1,
+                event_count: 1,
+                last_event_hash: event.hash.clone(),
+            };
+            sqlx::query(&format!(
+                "INSERT INTO dossiers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                   $11, $12, $13, $14, $15, $16, $17)",
+                $crate::sql::DOSSIER_COLUMNS
+            ))
+            .bind(&dossier.code)
+            .bind(dossier.procedure.as_str())
+            .bind(dossier.procedure_version)
+            .bind(dossier.agency.as_str())
+            .bind($crate::sql::name_of(&dossier.channel))
+            .bind(&dossier.applicant)
+            .bind($crate::sql::name_of(&dossier.state.status))
+            .bind($crate::sql::json_text(&dossier.state))
+            .bind($crate::sql::json_text(&dossier.form))
+            .bind(dossier.submitted_at)
+            .bind(dossier.received_at)
+            .bind(dossier.due_at)
+            .bind(dossier.paused_at)
+            .bind(dossier.ended_at)
+            .bind(dossier.version)
+            .bind(dossier.event_count)
+            .bind(&dossier.last_event_hash)
+            .execute(&mut *$conn)
+            .await
+            .map_err(|e| $crate::sql::conflict(e, &format!("dossier {code}")))?;
+            $crate::sql::insert_event!(&mut *$conn, &event);
+            if let Some(key) = idempotency_key {
+                let inserted = sqlx::query(
+                    "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&new.submitted_by)
+                .bind(key)
+                .bind(&code)
+                .bind(new.submitted_at)
+                .execute(&mut *$conn)
+                .await;
+                if let Err(sqlx::Error::Database(db)) = &inserted {
+                    if db.is_unique_violation() {
+                        return Ok($crate::sql::Inserted::DuplicateKey);
+                    }
+                }
+                inserted?;
+            }
+            Ok::<_, $crate::StoreError>($crate::sql::Inserted::Dossier(dossier))
+        }
+    };
+}
+pub(crate) use insert_dossier;
 
 macro_rules! insert_event {
     ($executor:expr, $event:expr) => {{

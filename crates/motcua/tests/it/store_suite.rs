@@ -226,3 +226,81 @@ async fn life_events_forms_and_meta(db: Db) {
     assert_eq!(store.meta("k").await.unwrap().as_deref(), Some("v2"));
     store.ping().await.unwrap();
 }
+
+on_both_backends!(concurrent_submissions_commit_alone_or_together);
+async fn concurrent_submissions_commit_alone_or_together(db: Db) {
+    use domain::dossier::{CodeTemplate, NewDossier};
+    let (store, _dir) = open(db).await;
+    let today = chrono::Utc::now();
+    let birth = sample(&*store, today.date_naive()).await;
+    store.import_procedures(&birth, &|_| {}).await.unwrap();
+    store
+        .upsert_agencies(&[agency("001.00.00.H31", None, "commune")])
+        .await
+        .unwrap();
+    store
+        .upsert_users(&[domain::user::User {
+            username: "citizen".into(),
+            full_name: "Công dân".into(),
+            role: domain::user::Role::Citizen,
+            agency: None,
+        }])
+        .await
+        .unwrap();
+    let new = |agency: &str| NewDossier {
+        procedure: ProcedureCode::parse("1.001193").unwrap(),
+        procedure_version: today.date_naive(),
+        agency: AgencyCode::parse(agency).unwrap(),
+        channel: domain::Channel::Online,
+        applicant: "citizen".into(),
+        submitted_by: "citizen".into(),
+        form: serde_json::json!({}),
+        submitted_at: today,
+    };
+    let template = CodeTemplate::default();
+
+    // Submissions arriving together (SQLite commits them as a group): one refers to an agency
+    // that does not exist and fails alone; two share an idempotency key and give one dossier.
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (store, template) = (store.clone(), template.clone());
+        let agency = if i == 5 {
+            "009.00.00.H31"
+        } else {
+            "001.00.00.H31"
+        };
+        let key = (i >= 10).then_some("same-key");
+        let new = new(agency);
+        tasks.push(tokio::spawn(async move {
+            store.create_dossier(&new, &template, key).await
+        }));
+    }
+    let mut created = Vec::new();
+    let mut keyed = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(c) if i >= 10 => keyed.push(c),
+            Ok(c) => created.push(c.dossier.code),
+            Err(e) => {
+                assert_eq!(i, 5, "only the bad one fails: {e}");
+                assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+            }
+        }
+    }
+    assert_eq!(created.len(), 9, "ten without a key, one of them bad");
+    assert_eq!(keyed.len(), 2);
+    assert_eq!(
+        keyed[0].dossier.code, keyed[1].dossier.code,
+        "one dossier for one key"
+    );
+    assert_eq!(keyed.iter().filter(|c| c.created).count(), 1);
+    created.push(keyed[0].dossier.code.clone());
+    created.sort();
+    created.dedup();
+    assert_eq!(created.len(), 10, "every code distinct");
+    for code in &created {
+        let stored = store.dossier(code).await.unwrap().expect("committed");
+        assert_eq!(store.dossier_events(code).await.unwrap().len(), 1);
+        assert_eq!(stored.event_count, 1);
+    }
+}
