@@ -537,7 +537,7 @@ macro_rules! impl_store {
                 let outcome = self.insert_dossier(new, template, idempotency_key).await?;
                 match (outcome, idempotency_key) {
                     ($crate::sql::Inserted::Dossier(dossier), _) => {
-                        Ok($crate::Created { dossier, created: true })
+                        Ok($crate::Created { dossier: *dossier, created: true })
                     }
                     ($crate::sql::Inserted::DuplicateKey, Some(key)) => {
                         // A concurrent retry won: return its dossier; ours was rolled back.
@@ -773,7 +773,7 @@ macro_rules! impl_store {
 
 /// What inserting a submission did.
 pub(crate) enum Inserted {
-    Dossier(domain::dossier::Dossier),
+    Dossier(Box<domain::dossier::Dossier>),
     /// The idempotency key was taken meanwhile; the caller rolls back and returns that dossier.
     DuplicateKey,
 }
@@ -880,7 +880,7 @@ macro_rules! insert_dossier {
                 }
                 inserted?;
             }
-            Ok::<_, $crate::StoreError>($crate::sql::Inserted::Dossier(dossier))
+            Ok::<_, $crate::StoreError>($crate::sql::Inserted::Dossier(Box::new(dossier)))
         }
     };
 }
