@@ -47,16 +47,21 @@ fn birth_registration() -> Value {
     })
 }
 
-/// Runs an action and returns the new dossier, asserting it succeeded.
-async fn act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
-    let (status, dossier) = post(
+/// Runs an action; returns the status and the body (a dossier or a problem).
+async fn try_act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> (u16, Value) {
+    post(
         t,
         &format!("/api/v1/dossiers/{code}/actions/{action}"),
         token,
         body,
         None,
     )
-    .await;
+    .await
+}
+
+/// Runs an action and returns the new dossier, asserting it succeeded.
+async fn act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
+    let (status, dossier) = try_act(t, token, code, action, body).await;
     assert_eq!(status, 200, "{action}: {dossier}");
     dossier
 }
@@ -169,14 +174,7 @@ async fn a_dossier_from_submission_to_result(db: Db) {
     assert_eq!(problem["invalid_params"].as_array().unwrap().len(), 2);
 
     // Reception: only reception officers receive; the due date is computed and stored.
-    let (status, problem) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/receive"),
-        &handler,
-        json!({"version": 1}),
-        None,
-    )
-    .await;
+    let (status, problem) = try_act(&t, &handler, &code, "receive", json!({"version": 1})).await;
     assert_eq!(status, 403, "{problem}");
     let received = act(&t, &reception, &code, "receive", json!({"version": 1})).await;
     assert_eq!(received["national_status"], 2);
@@ -186,34 +184,21 @@ async fn a_dossier_from_submission_to_result(db: Db) {
     assert!(domain::calendar::Calendar::vietnam().is_working_day(due_local.date_naive()));
 
     // A stale version and an illegal move are both refused with 409.
-    let (status, stale) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/complete_step"),
-        &handler,
-        json!({"version": 1}),
-        None,
-    )
-    .await;
+    let (status, stale) =
+        try_act(&t, &handler, &code, "complete_step", json!({"version": 1})).await;
     assert_eq!(status, 409, "{stale}");
     assert!(stale["detail"].as_str().unwrap().contains("version"));
-    let (status, _) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/receive"),
-        &reception,
-        json!({"version": 2}),
-        None,
-    )
-    .await;
+    let (status, _) = try_act(&t, &reception, &code, "receive", json!({"version": 2})).await;
     assert_eq!(status, 409);
 
     let working = act(&t, &handler, &code, "complete_step", json!({"version": 2})).await;
     assert_eq!(working["national_status"], 4);
-    let (status, problem) = post(
+    let (status, problem) = try_act(
         &t,
-        &format!("/api/v1/dossiers/{code}/actions/request_supplement"),
         &handler,
+        &code,
+        "request_supplement",
         json!({"version": 3}),
-        None,
     )
     .await;
     assert_eq!(status, 400);
@@ -236,14 +221,7 @@ async fn a_dossier_from_submission_to_result(db: Db) {
     assert!(resolved["ended_at"].is_string());
     let returned = act(&t, &reception, &code, "return", json!({"version": 6})).await;
     assert_eq!(returned["national_status"], 10);
-    let (status, _) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/withdraw"),
-        &citizen,
-        json!({"version": 7}),
-        None,
-    )
-    .await;
+    let (status, _) = try_act(&t, &citizen, &code, "withdraw", json!({"version": 7})).await;
     assert_eq!(status, 409, "a returned dossier is closed");
 
     // The history, and the audit of the whole log.
@@ -370,14 +348,7 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
 
     let (_, ok) = post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await;
     let code = ok["dossier"]["code"].as_str().unwrap();
-    let (status, problem) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/fly"),
-        &citizen,
-        json!({"version": 1}),
-        None,
-    )
-    .await;
+    let (status, problem) = try_act(&t, &citizen, code, "fly", json!({"version": 1})).await;
     assert_eq!(
         (status, problem["invalid_params"][0]["name"].as_str()),
         (400, Some("action"))
@@ -385,14 +356,7 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
     let handler = token(&t, "demo-handler").await;
     let reception = token(&t, "demo-reception").await;
     act(&t, &reception, code, "receive", json!({"version": 1})).await;
-    let (status, problem) = post(
-        &t,
-        &format!("/api/v1/dossiers/{code}/actions/transfer"),
-        &handler,
-        json!({"version": 2}),
-        None,
-    )
-    .await;
+    let (status, problem) = try_act(&t, &handler, code, "transfer", json!({"version": 2})).await;
     assert_eq!(
         (status, problem["invalid_params"][0]["name"].as_str()),
         (400, Some("to_agency"))
