@@ -330,10 +330,7 @@ impl App {
             return Err(AppError::Forbidden(format!(
                 "the {} role may not {}",
                 actor.role.code(),
-                serde_json::to_value(action)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                action.code()
             )));
         }
         let Some(version) = input.version else {

@@ -571,7 +571,7 @@ macro_rules! impl_store {
                 &self,
                 filter: &$crate::DossierFilter,
             ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
-                let status = filter.status.map(|s| $crate::sql::name_of(&s)).unwrap_or_default();
+                let status = filter.status.map(|s| s.code()).unwrap_or_default();
                 let (scope_sql, scope_value) = match &filter.scope {
                     $crate::DossierScope::Applicant(username) => ("d.applicant = $1", username.clone()),
                     $crate::DossierScope::AgencySubtree(root) => (
@@ -646,7 +646,7 @@ macro_rules! impl_store {
                      WHERE code = $1",
                 )
                 .bind(&stored.code)
-                .bind($crate::sql::name_of(&stored.state.status))
+                .bind(stored.state.status.code())
                 .bind($crate::sql::json_text(&stored.state))
                 .bind(stored.received_at)
                 .bind(stored.due_at)
@@ -847,7 +847,7 @@ macro_rules! insert_dossier {
             .bind(dossier.agency.as_str())
             .bind($crate::sql::name_of(&dossier.channel))
             .bind(&dossier.applicant)
-            .bind($crate::sql::name_of(&dossier.state.status))
+            .bind(dossier.state.status.code())
             .bind($crate::sql::json_text(&dossier.state))
             .bind($crate::sql::json_text(&dossier.form))
             .bind(dossier.submitted_at)
@@ -898,9 +898,9 @@ macro_rules! insert_event {
         .bind(event.at)
         .bind(&event.actor)
         .bind(event.agency.as_deref())
-        .bind($crate::sql::name_of(&event.action))
-        .bind($crate::sql::name_of(&event.from_status))
-        .bind($crate::sql::name_of(&event.to_status))
+        .bind(event.action.code())
+        .bind(event.from_status.code())
+        .bind(event.to_status.code())
         .bind(&event.payload)
         .bind(&event.prev_hash)
         .bind(&event.hash)
@@ -936,6 +936,16 @@ pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
 ) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .map_err(|_| StoreError::Corrupt(format!("unknown {what} '{name}'")))
+}
+
+pub(crate) fn action(code: &str) -> Result<domain::dossier::Action, StoreError> {
+    domain::dossier::Action::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown action '{code}'")))
+}
+
+pub(crate) fn status(code: &str) -> Result<domain::dossier::Status, StoreError> {
+    domain::dossier::Status::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown status '{code}'")))
 }
 
 pub(crate) fn decode_user(
@@ -1009,12 +1019,9 @@ macro_rules! event_from_row {
             at: row.try_get("at")?,
             actor: row.try_get("actor")?,
             agency: row.try_get("agency_code")?,
-            action: $crate::sql::parse_name("action", &row.try_get::<String, _>("action")?)?,
-            from_status: $crate::sql::parse_name(
-                "status",
-                &row.try_get::<String, _>("from_status")?,
-            )?,
-            to_status: $crate::sql::parse_name("status", &row.try_get::<String, _>("to_status")?)?,
+            action: $crate::sql::action(&row.try_get::<String, _>("action")?)?,
+            from_status: $crate::sql::status(&row.try_get::<String, _>("from_status")?)?,
+            to_status: $crate::sql::status(&row.try_get::<String, _>("to_status")?)?,
             payload: row.try_get("payload")?,
             prev_hash: row.try_get("prev_hash")?,
             hash: row.try_get("hash")?,

@@ -111,7 +111,7 @@ fn view(d: Dossier, events: Option<Vec<EventRecord>>) -> DossierView {
         agency: d.agency.to_string(),
         channel: name_of(&d.channel),
         applicant: d.applicant,
-        status: name_of(&d.state.status),
+        status: d.state.status.code().into(),
         national_status: d.state.status.national_code(),
         status_name_vi: d.state.status.name_vi().into(),
         submitted_at: d.submitted_at,
@@ -130,9 +130,9 @@ fn view(d: Dossier, events: Option<Vec<EventRecord>>) -> DossierView {
                     at: e.at,
                     actor: e.actor,
                     agency: e.agency,
-                    action: name_of(&e.action),
-                    from_status: name_of(&e.from_status),
-                    to_status: name_of(&e.to_status),
+                    action: e.action.code().into(),
+                    from_status: e.from_status.code().into(),
+                    to_status: e.to_status.code().into(),
                     payload: serde_json::from_str(&e.payload).unwrap_or_default(),
                 })
                 .collect()
@@ -343,12 +343,13 @@ async fn act(
     Path((code, action)): Path<(String, String)>,
     body: Result<Json<ActionBody>, JsonRejection>,
 ) -> Result<Json<DossierView>, ApiError> {
-    let action: Action = serde_json::from_value(serde_json::Value::String(action.clone()))
-        .map_err(|_| {
-            let known: Vec<String> = Action::ALL
+    let action = Action::from_code(&action)
+        .filter(|a| *a != Action::Submit)
+        .ok_or_else(|| {
+            let known: Vec<&str> = Action::ALL
                 .iter()
                 .filter(|a| **a != Action::Submit)
-                .map(name_of)
+                .map(|a| a.code())
                 .collect();
             ApiError(Failure::invalid(vec![domain::InvalidField::new(
                 "action",
@@ -401,7 +402,7 @@ async fn lookup(
     Ok(Json(LookupView {
         national_status: s.status.national_code(),
         status_name_vi: s.status.name_vi().into(),
-        status: name_of(&s.status),
+        status: s.status.code().into(),
         code: s.code,
         procedure: s.procedure,
         procedure_name: s.procedure_name,

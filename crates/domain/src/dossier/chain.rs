@@ -35,11 +35,6 @@ impl EventRecord {
     pub fn compute_hash(&self) -> String {
         let mut hasher = Sha256::new();
         let at = self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let (action, from, to) = (
-            action_name(self.action),
-            status_name(self.from_status),
-            status_name(self.to_status),
-        );
         let fields: [&[u8]; 10] = [
             self.prev_hash.as_bytes(),
             self.dossier_code.as_bytes(),
@@ -47,9 +42,9 @@ impl EventRecord {
             at.as_bytes(),
             self.actor.as_bytes(),
             self.agency.as_deref().unwrap_or("\u{0}").as_bytes(),
-            action.as_bytes(),
-            from.as_bytes(),
-            to.as_bytes(),
+            self.action.code().as_bytes(),
+            self.from_status.code().as_bytes(),
+            self.to_status.code().as_bytes(),
             self.payload.as_bytes(),
         ];
         for field in fields {
@@ -69,14 +64,6 @@ impl EventRecord {
         self.hash = self.compute_hash();
         self
     }
-}
-
-fn action_name(action: Action) -> String {
-    serde_json::to_string(&action).expect("an action serialises")
-}
-
-fn status_name(status: Status) -> String {
-    serde_json::to_string(&status).expect("a status serialises")
 }
 
 /// The first place where a dossier's history does not hold together.

@@ -45,6 +45,27 @@ impl Status {
         Status::Returned,
     ];
 
+    /// The stable name used in storage, the API and event hashes (the serde name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Received => "received",
+            Status::Refused => "refused",
+            Status::InProgress => "in_progress",
+            Status::SupplementRequested => "supplement_requested",
+            Status::PaymentRequested => "payment_requested",
+            Status::Withdrawn => "withdrawn",
+            Status::Stopped => "stopped",
+            Status::Resolved => "resolved",
+            Status::Returned => "returned",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The national code; None for a draft, which the national portal never sees.
     pub fn national_code(self) -> Option<u8> {
         match self {
@@ -117,6 +138,30 @@ pub enum Action {
 }
 
 impl Action {
+    /// The stable name used in storage, the API and event hashes (the serde name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Receive => "receive",
+            Action::Refuse => "refuse",
+            Action::RequestSupplement => "request_supplement",
+            Action::Supplement => "supplement",
+            Action::RequestPayment => "request_payment",
+            Action::ConfirmPayment => "confirm_payment",
+            Action::CompleteStep => "complete_step",
+            Action::Transfer => "transfer",
+            Action::ApologizeAndExtend => "apologize_and_extend",
+            Action::Resolve => "resolve",
+            Action::Return => "return",
+            Action::Withdraw => "withdraw",
+            Action::Stop => "stop",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
     pub const ALL: [Action; 14] = [
         Action::Submit,
         Action::Receive,
@@ -231,6 +276,18 @@ mod tests {
         actions
             .iter()
             .try_fold(DossierState::draft(), |s, a| s.apply(*a))
+    }
+
+    #[test]
+    fn codes_are_the_serde_names() {
+        for s in Status::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+            assert_eq!(Status::from_code(s.code()), Some(s));
+        }
+        for a in Action::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.code());
+            assert_eq!(Action::from_code(a.code()), Some(a));
+        }
     }
 
     #[test]
