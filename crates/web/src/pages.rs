@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sectors", get(sectors))
         .route("/life-events", get(life_events))
         .route("/agencies", get(agencies))
+        .route("/lookup", get(lookup))
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(style))
 }
@@ -733,6 +734,92 @@ async fn form_template(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok((headers, template.content).into_response())
+}
+
+// ---- dossier lookup ------------------------------------------------------------------------
+
+struct LookupResult {
+    code: String,
+    status: String,
+    procedure: String,
+    procedure_name: String,
+    agency_name: String,
+    submitted: String,
+    due: String,
+}
+
+#[derive(Template)]
+#[template(path = "lookup.html")]
+struct LookupPage {
+    lang: Lang,
+    path: String,
+    code: String,
+    secret: String,
+    error: Option<String>,
+    result: Option<LookupResult>,
+}
+
+#[derive(Deserialize)]
+struct LookupParams {
+    code: Option<String>,
+    secret: Option<String>,
+}
+
+/// Local time as people in Vietnam read it.
+fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&domain::calendar::vietnam_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+/// The public status of a dossier from the code and secret on its receipt; no personal data.
+async fn lookup(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(params): Query<LookupParams>,
+) -> Result<Response, PageError> {
+    let code = params.code.unwrap_or_default().trim().to_owned();
+    let secret = params.secret.unwrap_or_default().trim().to_uppercase();
+    let mut page = LookupPage {
+        lang,
+        path: "/lookup".into(),
+        code: code.clone(),
+        secret: secret.clone(),
+        error: None,
+        result: None,
+    };
+    if code.is_empty() && secret.is_empty() {
+        return Ok(render(&page));
+    }
+    if code.is_empty() || secret.is_empty() {
+        page.error = Some(lang.t("lookup_missing").into());
+        return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
+    }
+    match state.app.lookup(&code, &secret).await {
+        Ok(found) => {
+            page.result = Some(LookupResult {
+                code: found.code,
+                status: match lang {
+                    Lang::Vi => found.status.name_vi(),
+                    Lang::En => found.status.name_en(),
+                }
+                .into(),
+                procedure: found.procedure,
+                procedure_name: found.procedure_name,
+                agency_name: found.agency_name,
+                submitted: local_time(found.submitted_at),
+                due: found
+                    .due_at
+                    .map_or_else(|| lang.t("lookup_due_unset").into(), local_time),
+            });
+            Ok(render(&page))
+        }
+        Err(app::AppError::NotFound { .. }) => {
+            page.error = Some(lang.t("lookup_not_found").into());
+            Ok((StatusCode::NOT_FOUND, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
 }
 
 // ---- browsing ------------------------------------------------------------------------------

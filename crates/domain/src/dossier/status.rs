@@ -99,6 +99,22 @@ impl Status {
         }
     }
 
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Status::Draft => "Draft",
+            Status::Submitted => "Newly submitted",
+            Status::Received => "Received",
+            Status::Refused => "Not accepted",
+            Status::InProgress => "Being processed",
+            Status::SupplementRequested => "Supplement requested",
+            Status::PaymentRequested => "Fees to pay",
+            Status::Withdrawn => "Withdrawn by the applicant",
+            Status::Stopped => "Processing stopped",
+            Status::Resolved => "Processed",
+            Status::Returned => "Result returned",
+        }
+    }
+
     /// No action can follow.
     pub fn is_closed(self) -> bool {
         matches!(

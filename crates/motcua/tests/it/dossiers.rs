@@ -129,6 +129,25 @@ async fn a_dossier_from_submission_to_result(db: Db) {
         .json(&format!("/api/v1/lookup/{code}?secret=AAAAAAAA"))
         .await;
     assert_eq!(status, 404);
+    // The same lookup as a page, for people: the secret may be typed in lower case.
+    let lower = secret.to_lowercase();
+    let (status, page) = t.text(&format!("/lookup?code={code}&secret={lower}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Mới đăng ký") && page.contains("Thủ tục đăng ký khai sinh"));
+    assert!(
+        page.contains("Được xác định khi hồ sơ được tiếp nhận"),
+        "no due date before reception"
+    );
+    assert!(!page.contains("Nguyễn Minh Khôi"), "no personal data");
+    let (status, page) = t
+        .text(&format!("/lookup?code={code}&secret=AAAAAAAA"))
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Không tìm thấy hồ sơ"));
+    let (status, page) = t.text(&format!("/lookup?code={code}")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Vui lòng nhập cả mã hồ sơ và mã tra cứu"));
+    assert_eq!(t.text("/lookup").await.0, 200, "an empty form");
 
     // Who may see it: the applicant and the ward's officials, not another citizen.
     let other = token(&t, "demo-citizen-2").await;
