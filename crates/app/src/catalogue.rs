@@ -1,6 +1,7 @@
 //! The public catalogue: search, procedure pages, agencies, life events, import and export.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use domain::catalogue::dvcqg;
 use domain::{Agency, AgencyCode, Level, LifeEvent, OnlineService, Procedure, ProcedureCode};
@@ -53,8 +54,9 @@ impl CatalogueSearch {
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub results: SearchResults,
-    pub levels: Vec<Level>,
-    pub life_events: Vec<LifeEvent>,
+    /// Shared with the cache: a search does not copy them.
+    pub levels: Arc<[Level]>,
+    pub life_events: Arc<[LifeEvent]>,
     /// The agency the search was narrowed to, if any.
     pub agency: Option<Agency>,
 }
@@ -244,7 +246,7 @@ impl App {
     }
 
     pub fn levels(&self) -> Vec<Level> {
-        self.lookups().levels.clone()
+        self.lookups().levels.to_vec()
     }
 
     /// All agencies, parents before children.
@@ -262,7 +264,7 @@ impl App {
     }
 
     pub fn life_events(&self) -> Vec<LifeEvent> {
-        self.lookups().life_events.clone()
+        self.lookups().life_events.to_vec()
     }
 
     pub async fn form_template(&self, code: &str, file_name: &str) -> Result<store::FormTemplate> {

@@ -52,8 +52,8 @@ struct Cache {
 
 #[derive(Debug, Default)]
 struct Lookups {
-    levels: Vec<Level>,
-    life_events: Vec<LifeEvent>,
+    levels: Arc<[Level]>,
+    life_events: Arc<[LifeEvent]>,
 }
 
 impl App {
@@ -142,8 +142,8 @@ impl App {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         let fresh = Lookups {
-            levels: self.store.levels().await?,
-            life_events: self.store.life_events().await?,
+            levels: self.store.levels().await?.into(),
+            life_events: self.store.life_events().await?.into(),
         };
         *self.lookups.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         Ok(())

@@ -573,9 +573,9 @@ macro_rules! impl_store {
             ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
                 let status = filter.status.map(|s| s.code()).unwrap_or_default();
                 let (scope_sql, scope_value) = match &filter.scope {
-                    $crate::DossierScope::Applicant(username) => ("d.applicant = $1", username.clone()),
+                    $crate::DossierScope::Applicant(username) => ("applicant = $1", username.clone()),
                     $crate::DossierScope::AgencySubtree(root) => (
-                        "d.agency_code IN (SELECT code FROM subtree)",
+                        "agency_code IN (SELECT code FROM subtree)",
                         root.to_string(),
                     ),
                 };
@@ -584,14 +584,10 @@ macro_rules! impl_store {
                          SELECT code FROM agencies WHERE code = $1
                          UNION ALL
                          SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
-                     SELECT {} FROM dossiers d
-                     WHERE {scope_sql} AND ($2 = '' OR d.status = $2)
-                     ORDER BY d.submitted_at DESC, d.code DESC LIMIT $3 OFFSET $4",
+                     SELECT {} FROM dossiers
+                     WHERE {scope_sql} AND ($2 = '' OR status = $2)
+                     ORDER BY submitted_at DESC, code DESC LIMIT $3 OFFSET $4",
                     $crate::sql::DOSSIER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("d.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 );
                 let rows = sqlx::query(&sql)
                     .bind(scope_value)
