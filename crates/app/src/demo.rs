@@ -9,15 +9,25 @@ const PROCEDURES: &[u8] = include_bytes!("../../../demo/procedures.dvcqg.json");
 const AGENCIES: &[u8] = include_bytes!("../../../demo/agencies.json");
 const LIFE_EVENTS: &[u8] = include_bytes!("../../../demo/life-events.json");
 const USERS: &[u8] = include_bytes!("../../../demo/users.json");
+const SERVICES: &[u8] = include_bytes!("../../../demo/services.json");
+/// Every demo account signs in with this password (README).
+pub const DEMO_PASSWORD: &str = "demo";
 /// The demo's procedures took effect with the two-level local government.
 const EFFECTIVE_FROM: (i32, u32, u32) = (2025, 7, 1);
 const LOADED_KEY: &str = "demo_data_sha256";
+
+#[derive(serde::Deserialize)]
+struct DemoService {
+    procedure: String,
+    effective_from: chrono::NaiveDate,
+    design: domain::service::ServiceDesign,
+}
 
 impl App {
     /// Loads the demo data unless this exact data is already loaded (a fast restart).
     pub async fn load_demo(&self) -> Result<bool> {
         let mut hasher = Sha256::new();
-        for part in [PROCEDURES, AGENCIES, LIFE_EVENTS, USERS] {
+        for part in [PROCEDURES, AGENCIES, LIFE_EVENTS, USERS, SERVICES] {
             hasher.update(part);
         }
         let digest: String = hasher
@@ -40,6 +50,14 @@ impl App {
         let users: Vec<domain::user::User> = serde_json::from_slice(USERS)
             .map_err(|e| crate::AppError::invalid("demo/users.json", e.to_string()))?;
         self.upsert_users(&users).await?;
+        let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
+        self.set_password(&names, DEMO_PASSWORD).await?;
+        let services: Vec<DemoService> = serde_json::from_slice(SERVICES)
+            .map_err(|e| crate::AppError::invalid("demo/services.json", e.to_string()))?;
+        for s in services {
+            self.put_service_design(None, &s.procedure, s.effective_from, s.design)
+                .await?;
+        }
         self.store.set_meta(LOADED_KEY, &digest).await?;
         Ok(true)
     }

@@ -5,14 +5,19 @@
 //! own actions. A dossier the caller may not see is "not found", so codes cannot be probed.
 
 use chrono::{DateTime, Utc};
+use domain::attachment::AttachmentLink;
 use domain::calendar::OfficeHours;
+use domain::dossier::record::{ReturnMethod, Satisfaction};
 use domain::dossier::timeliness::extend_for_pause;
 use domain::dossier::{Action, ChainError, Dossier, EventRecord, NewDossier, Status, verify_chain};
+use domain::service::RESULT_DOCUMENT;
 use domain::user::{Role, User};
 use domain::{AgencyCode, Channel, OnlineService, ProcedureCode, TimeUnit};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+use crate::services::Served;
 
 use crate::{App, AppError, Result};
 
@@ -31,6 +36,21 @@ pub struct SubmitDossier {
     pub form: serde_json::Value,
     /// For a reception officer entering an in-person or postal dossier: whose it is.
     pub applicant: Option<String>,
+    /// Earlier uploads, each named as one of the procedure's documents.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentChoice>,
+    /// The draft this submission completes; it is deleted once the dossier exists.
+    #[serde(default)]
+    pub draft: Option<String>,
+}
+
+/// An upload chosen as one of a dossier's documents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct AttachmentChoice {
+    /// The document's name as the procedure lists it (or `result` for a result document).
+    pub document: String,
+    /// The upload's id.
+    pub upload: String,
 }
 
 /// An action's input besides its name.
@@ -43,6 +63,17 @@ pub struct ActionInput {
     pub to_agency: Option<String>,
     /// For an apology: by how many working days the appointment moves.
     pub extend_working_days: Option<u32>,
+    /// Files: supplemented documents, or the result document when resolving.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentChoice>,
+    /// A supplement's corrected e-form.
+    pub form: Option<serde_json::Value>,
+    /// A rating's verdict.
+    pub satisfaction: Option<Satisfaction>,
+    /// A rating's comment.
+    pub comment: Option<String>,
+    /// How the result goes back to the applicant.
+    pub return_method: Option<ReturnMethod>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,40 +106,7 @@ pub struct AuditReport {
     pub first_error: Option<ChainError>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 impl App {
-    /// The user an API token belongs to.
-    pub async fn authenticate(&self, token: &str) -> Result<User> {
-        self.store
-            .user_by_token(&sha256_hex(token.as_bytes()), Utc::now())
-            .await?
-            .ok_or(AppError::Unauthorized)
-    }
-
-    /// Creates an API token for a user; only its hash is stored.
-    pub async fn issue_token(&self, username: &str, days: i64) -> Result<String> {
-        if self.store.user(username).await?.is_none() {
-            return Err(AppError::NotFound {
-                what: "user",
-                id: username.to_owned(),
-            });
-        }
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let expires = Utc::now() + chrono::Duration::days(days.max(1));
-        self.store
-            .create_token(username, &sha256_hex(token.as_bytes()), expires)
-            .await?;
-        Ok(token)
-    }
-
     pub async fn upsert_users(&self, users: &[User]) -> Result<()> {
         Ok(self.store.upsert_users(users).await?)
     }
@@ -152,12 +150,6 @@ impl App {
             errors.push(domain::InvalidField::new(
                 "channel",
                 "online is the only channel for a submission over the internet",
-            ));
-        }
-        if !request.form.is_object() {
-            errors.push(domain::InvalidField::new(
-                "form",
-                "must be a JSON object of the form's fields",
             ));
         }
         if idempotency_key.is_some_and(|k| k.is_empty() || k.len() > 200) {
@@ -223,6 +215,23 @@ impl App {
                 ));
             }
         }
+        let mut files = Vec::new();
+        if let Some(p) = &procedure {
+            let served = self.served(p).await?;
+            errors.extend(served.form.check(&request.form).into_iter().map(Into::into));
+            // In person and by post, the officer checks the paper documents at the counter.
+            let all_required = request.channel == Channel::Online;
+            files = self
+                .check_files(
+                    actor,
+                    &served,
+                    &request.attachments,
+                    all_required,
+                    false,
+                    &mut errors,
+                )
+                .await?;
+        }
         if actor.role == Role::Reception {
             let visible = match &agency {
                 Some(a) => self.within_subtree(actor, &a.code).await?,
@@ -258,12 +267,21 @@ impl App {
             applicant,
             submitted_by: actor.username.clone(),
             form: request.form,
+            attachments: files,
             submitted_at: Utc::now(),
         };
         let created = self
             .store
             .create_dossier(&new, &self.code_template, idempotency_key)
             .await?;
+        if let Some(draft) = &request.draft {
+            // The dossier exists; a draft left behind would only be clutter.
+            if let Some(d) = self.store.draft(draft).await?
+                && d.username == actor.username
+            {
+                self.store.delete_draft(draft).await?;
+            }
+        }
         let lookup_secret = lookup_secret(&key, &created.dossier.code);
         Ok(Submitted {
             lookup_secret,
@@ -360,10 +378,24 @@ impl App {
                 "this action needs a reason the applicant will read",
             ));
         }
+        if !input.attachments.is_empty()
+            && !matches!(
+                action,
+                Action::Supplement | Action::Resolve | Action::Receive
+            )
+        {
+            return Err(AppError::invalid(
+                "attachments",
+                format!("{} takes no files", action.code()),
+            ));
+        }
         let state = dossier
             .state
             .apply(action)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
+        let (_, served) = self
+            .served_for(&dossier.procedure, dossier.procedure_version)
+            .await?;
         let now = Utc::now();
         let mut next = Dossier {
             state,
@@ -372,6 +404,20 @@ impl App {
         let mut payload = serde_json::Map::new();
         if let Some(reason) = reason {
             payload.insert("reason".into(), reason.into());
+        }
+        let mut errors = Vec::new();
+        let files = self
+            .check_files(
+                actor,
+                &served,
+                &input.attachments,
+                false,
+                action == Action::Resolve,
+                &mut errors,
+            )
+            .await?;
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
         }
         match action {
             Action::Receive => {
@@ -385,6 +431,16 @@ impl App {
                 next.paused_at = Some(now)
             }
             Action::Supplement => {
+                if let Some(form) = input.form {
+                    let problems = served.form.check(&form);
+                    if !problems.is_empty() {
+                        return Err(AppError::Invalid(
+                            problems.into_iter().map(Into::into).collect(),
+                        ));
+                    }
+                    next.form = form;
+                    payload.insert("form_changed".into(), true.into());
+                }
                 if let (Some(paused), Some(due)) = (dossier.paused_at, dossier.due_at) {
                     let due = extend_for_pause(&self.calendar, due, paused, now);
                     next.due_at = Some(due);
@@ -392,21 +448,64 @@ impl App {
                 }
                 next.paused_at = None;
             }
+            Action::CompleteStep => {
+                self.complete_step(&dossier, &served, actor, &input, &mut next, &mut payload)
+                    .await?
+            }
             Action::Transfer => {
-                let target = input.to_agency.as_deref().ok_or_else(|| {
-                    AppError::invalid("to_agency", "name the agency that takes the dossier over")
-                })?;
-                let target = AgencyCode::parse(target)
-                    .map_err(|e| AppError::invalid("to_agency", e.reason))?;
-                if self.agency(&target).await?.is_none() {
-                    return Err(AppError::invalid(
-                        "to_agency",
-                        format!("no agency has the code {target}"),
-                    ));
-                }
+                let target = self
+                    .transfer_target(input.to_agency.as_deref(), None)
+                    .await?;
                 payload.insert("from_agency".into(), dossier.agency.to_string().into());
                 payload.insert("to_agency".into(), target.to_string().into());
                 next.agency = target;
+            }
+            Action::Resolve => {
+                let last = served.design.steps.len() as u32 - 1;
+                if dossier.state.steps_done < last {
+                    let step = &served.design.steps[dossier.state.steps_done as usize];
+                    return Err(AppError::Conflict(format!(
+                        "step {} ({}) is not done yet: the approval comes last",
+                        dossier.state.steps_done + 1,
+                        step.name_en
+                    )));
+                }
+                let has_result = files.iter().any(|f| f.document == RESULT_DOCUMENT)
+                    || self
+                        .store
+                        .dossier_attachments(&dossier.code)
+                        .await?
+                        .iter()
+                        .any(|a| a.document == RESULT_DOCUMENT);
+                if !has_result {
+                    return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
+                        "attachments",
+                        "attach the result document (document \"result\") to resolve",
+                        "cần đính kèm văn bản kết quả giải quyết",
+                    )]));
+                }
+                next.state.steps_done = last + 1;
+            }
+            Action::Return => {
+                let method = input.return_method.unwrap_or(ReturnMethod::Online);
+                payload.insert("method".into(), method.code().into());
+            }
+            Action::Rate => {
+                let satisfaction = input.satisfaction.ok_or_else(|| {
+                    AppError::Invalid(vec![domain::InvalidField::bilingual(
+                        "satisfaction",
+                        "choose very_satisfied, satisfied or dissatisfied",
+                        "hãy chọn rất hài lòng, hài lòng hoặc không hài lòng",
+                    )])
+                })?;
+                payload.insert("satisfaction".into(), satisfaction.code().into());
+                let comment = input.comment.as_deref().map(str::trim).unwrap_or_default();
+                if comment.chars().count() > 1000 {
+                    return Err(AppError::invalid("comment", "keep it to 1000 characters"));
+                }
+                if !comment.is_empty() {
+                    payload.insert("comment".into(), comment.into());
+                }
             }
             Action::ApologizeAndExtend => {
                 let days = input
@@ -429,6 +528,13 @@ impl App {
             }
             _ => {}
         }
+        if !files.is_empty() {
+            let listed: Vec<serde_json::Value> = files
+                .iter()
+                .map(|f| serde_json::json!({"document": f.document, "sha256": f.sha256}))
+                .collect();
+            payload.insert("attachments".into(), listed.into());
+        }
         if next.state.status.ends_processing() && next.ended_at.is_none() {
             next.ended_at = Some(now);
         }
@@ -448,7 +554,148 @@ impl App {
             prev_hash: String::new(),
             hash: String::new(),
         };
-        Ok(self.store.record_action(&next, version, event).await?)
+        Ok(self
+            .store
+            .record_action(&next, version, event, &files)
+            .await?)
+    }
+
+    /// Finishes the dossier's current handler step. When the next step belongs to another
+    /// level, the dossier moves to the agency named in `to_agency` (liên thông); the legal
+    /// clock goes on.
+    async fn complete_step(
+        &self,
+        dossier: &Dossier,
+        served: &Served,
+        actor: &User,
+        input: &ActionInput,
+        next: &mut Dossier,
+        payload: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        let steps = &served.design.steps;
+        let current = dossier.state.steps_done as usize;
+        let step = steps.get(current).ok_or_else(|| {
+            AppError::Conflict("every step is done: the dossier waits to be resolved".into())
+        })?;
+        if step.role != actor.role {
+            return Err(AppError::Conflict(format!(
+                "step {} ({}) is for the {} role; resolve the dossier to approve it",
+                current + 1,
+                step.name_en,
+                step.role.code()
+            )));
+        }
+        payload.insert("step".into(), (current + 1).into());
+        payload.insert("step_name".into(), step.name_vi.clone().into());
+        let here = self
+            .agency(&dossier.agency)
+            .await?
+            .map(|a| a.level)
+            .unwrap_or_default();
+        let next_level = steps
+            .get(current + 1)
+            .and_then(|s| s.level.clone())
+            .filter(|level| *level != here);
+        if input.to_agency.is_some() || next_level.is_some() {
+            let target = self
+                .transfer_target(input.to_agency.as_deref(), next_level.as_deref())
+                .await?;
+            payload.insert("from_agency".into(), dossier.agency.to_string().into());
+            payload.insert("to_agency".into(), target.to_string().into());
+            next.agency = target;
+        }
+        Ok(())
+    }
+
+    /// The agency a dossier moves to; it must exist and, when the step says so, be at `level`.
+    async fn transfer_target(&self, to: Option<&str>, level: Option<&str>) -> Result<AgencyCode> {
+        let field = "to_agency";
+        let raw = to.ok_or_else(|| {
+            let why = match level {
+                Some(l) => format!("the next step is done at {l} level: name the agency"),
+                None => "name the agency that takes the dossier over".into(),
+            };
+            AppError::invalid(field, why)
+        })?;
+        let code = AgencyCode::parse(raw).map_err(|e| AppError::invalid(field, e.reason))?;
+        let agency = self
+            .agency(&code)
+            .await?
+            .ok_or_else(|| AppError::invalid(field, format!("no agency has the code {code}")))?;
+        if let Some(level) = level
+            && agency.level != level
+        {
+            return Err(AppError::invalid(
+                field,
+                format!(
+                    "{} is at {} level; the next step is done at {level} level",
+                    agency.name, agency.level
+                ),
+            ));
+        }
+        Ok(code)
+    }
+
+    /// Checks chosen uploads: the actor's own, not yet attached, each named as one of the
+    /// procedure's documents (or the result, where `result_allowed`); with `all_required`,
+    /// every required document must be there. Problems go into `errors`.
+    async fn check_files(
+        &self,
+        actor: &User,
+        served: &Served,
+        choices: &[AttachmentChoice],
+        all_required: bool,
+        result_allowed: bool,
+        errors: &mut Vec<domain::InvalidField>,
+    ) -> Result<Vec<AttachmentLink>> {
+        let documents = &served.design.documents;
+        let mut links = Vec::with_capacity(choices.len());
+        for (i, choice) in choices.iter().enumerate() {
+            let known = documents.iter().any(|d| d.name == choice.document)
+                || (result_allowed && choice.document == RESULT_DOCUMENT);
+            if !known {
+                errors.push(domain::InvalidField::bilingual(
+                    format!("attachments[{i}].document"),
+                    format!("'{}' is not a document of this procedure", choice.document),
+                    format!("'{}' không phải giấy tờ của thủ tục này", choice.document),
+                ));
+            }
+            let field = format!("attachments[{i}].upload");
+            match self.store.attachment(&choice.upload).await? {
+                Some(a) if a.owner == actor.username && a.dossier_code.is_none() => {
+                    links.push(AttachmentLink {
+                        id: a.id,
+                        document: choice.document.clone(),
+                        sha256: a.sha256,
+                    })
+                }
+                Some(a) if a.owner == actor.username => {
+                    errors.push(domain::InvalidField::bilingual(
+                        field,
+                        format!("upload {} is already a document of another dossier", a.id),
+                        format!("tệp {} đã thuộc hồ sơ khác", a.id),
+                    ))
+                }
+                _ => errors.push(domain::InvalidField::bilingual(
+                    field,
+                    format!("you have no upload {}", choice.upload),
+                    format!("không có tệp tải lên {} của bạn", choice.upload),
+                )),
+            }
+        }
+        if all_required {
+            for missing in documents
+                .iter()
+                .filter(|d| d.required && !choices.iter().any(|c| c.document == d.name))
+            {
+                errors.push(domain::InvalidField::bilingual(
+                    "attachments",
+                    format!("missing document: {}", missing.name),
+                    format!("thiếu giấy tờ: {}", missing.name),
+                ));
+            }
+        }
+        Ok(links)
     }
 
     /// The public status of a dossier, for whoever holds its code and receipt secret.
@@ -511,7 +758,7 @@ impl App {
         }
     }
 
-    async fn visible_dossier(&self, actor: &User, code: &str) -> Result<Dossier> {
+    pub(crate) async fn visible_dossier(&self, actor: &User, code: &str) -> Result<Dossier> {
         let not_found = || AppError::NotFound {
             what: "dossier",
             id: code.to_owned(),
@@ -557,23 +804,16 @@ impl App {
         else {
             return Ok(None);
         };
-        let time = procedure
-            .channels
-            .iter()
-            .filter(|c| c.channel == dossier.channel)
-            .chain(procedure.channels.iter())
-            .flat_map(|c| &c.times)
-            .find_map(|t| Some((t.amount?, t.unit?)));
-        Ok(time.map(|(amount, unit)| {
-            // A fraction of a day still takes the whole day.
-            let amount = amount.ceil().max(0.0) as u32;
-            self.calendar
-                .due_at(received, amount, unit, &OfficeHours::default())
-        }))
+        Ok(
+            processing_time(&procedure, dossier.channel).map(|(amount, unit)| {
+                self.calendar
+                    .due_at(received, amount, unit, &OfficeHours::default())
+            }),
+        )
     }
 
     /// The server's key for receipt secrets, created on first use.
-    async fn lookup_key(&self) -> Result<String> {
+    pub(crate) async fn lookup_key(&self) -> Result<String> {
         let key = self
             .lookup_key
             .get_or_try_init(|| self.load_lookup_key())
@@ -587,16 +827,31 @@ impl App {
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let key = crate::hex(&bytes);
         self.store.set_meta(LOOKUP_KEY, &key).await?;
         // Another process may have set one first: use whatever is stored.
         Ok(self.store.meta(LOOKUP_KEY).await?.unwrap_or(key))
     }
 }
 
+/// The processing time the catalogue states for a channel (else for any channel). A fraction
+/// of a day still takes the whole day.
+pub(crate) fn processing_time(
+    procedure: &domain::Procedure,
+    channel: Channel,
+) -> Option<(u32, TimeUnit)> {
+    procedure
+        .channels
+        .iter()
+        .filter(|c| c.channel == channel)
+        .chain(procedure.channels.iter())
+        .flat_map(|c| &c.times)
+        .find_map(|t| Some((t.amount?.ceil().max(0.0) as u32, t.unit?)))
+}
+
 /// The receipt's lookup secret: 8 characters derived from the dossier code with the server's
 /// key, so it can be printed again and never needs storing.
-fn lookup_secret(key: &str, code: &str) -> String {
+pub(crate) fn lookup_secret(key: &str, code: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut mac =
         Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");

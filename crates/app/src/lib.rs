@@ -2,10 +2,15 @@
 //! validates its input, applies the domain rules and reads or writes through the store.
 //! The web layer and the CLI call only these.
 
+mod accounts;
 mod catalogue;
 mod demo;
 mod dossiers;
+mod drafts;
 mod error;
+mod files;
+mod services;
+mod sheets;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,12 +21,20 @@ use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 use search::CatalogueIndex;
 use store::Store;
 
+pub use accounts::SESSION_HOURS;
 pub use catalogue::{
     AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };
-pub use dossiers::{ActionInput, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS};
+pub use demo::DEMO_PASSWORD;
+pub use dossiers::{
+    ActionInput, AttachmentChoice, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS,
+};
+pub use drafts::SaveDraft;
 pub use error::AppError;
+pub use files::MAX_UPLOAD_BYTES;
 pub use search::{Card, Facets, Hit};
+pub use services::Served;
+pub use sheets::{DossierContext, StepPlan};
 pub use store::{Backend, FormTemplate, ImportReport, Progress};
 
 pub type Result<T> = std::result::Result<T, AppError>;
@@ -41,6 +54,9 @@ pub struct App {
     /// Procedure versions and agencies as dossier actions read them, emptied with each
     /// catalogue generation (agency imports count as catalogue changes).
     cache: Arc<Cache>,
+    /// Where file contents live.
+    objects: store::objects::Objects,
+    upload_limit: usize,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +64,7 @@ struct Cache {
     /// By procedure code and the day the version was asked for.
     procedures: RwLock<HashMap<(ProcedureCode, chrono::NaiveDate), Arc<Procedure>>>,
     agencies: RwLock<HashMap<AgencyCode, Agency>>,
+    designs: RwLock<HashMap<(ProcedureCode, chrono::NaiveDate), Arc<services::Served>>>,
 }
 
 #[derive(Debug, Default)]
@@ -59,8 +76,14 @@ struct Lookups {
 impl App {
     /// Connects the use cases to their store and index and loads the cached lookups.
     /// A server then calls [`App::refresh_index`]; a one-off command need not.
-    pub async fn start(store: Arc<dyn Store>, index: Arc<CatalogueIndex>) -> Result<Self> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        index: Arc<CatalogueIndex>,
+        objects: store::objects::Objects,
+    ) -> Result<Self> {
         let app = Self {
+            objects,
+            upload_limit: files::MAX_UPLOAD_BYTES,
             store,
             index,
             lookups: Arc::default(),
@@ -71,6 +94,16 @@ impl App {
         };
         app.reload_lookups().await?;
         Ok(app)
+    }
+
+    /// The size limit of one uploaded file.
+    pub fn with_upload_limit(mut self, bytes: usize) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
+
+    pub fn upload_limit(&self) -> usize {
+        self.upload_limit
     }
 
     fn lookups(&self) -> Arc<Lookups> {
@@ -141,6 +174,11 @@ impl App {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.cache
+            .designs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let fresh = Lookups {
             levels: self.store.levels().await?.into(),
             life_events: self.store.life_events().await?.into(),
@@ -157,6 +195,16 @@ impl App {
     pub async fn ready(&self) -> Result<()> {
         Ok(self.store.ping().await?)
     }
+}
+
+/// Lower-case hexadecimal, as hashes and tokens are written.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Today in Vietnam (UTC+7, no daylight saving): the day that decides which procedure

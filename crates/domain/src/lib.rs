@@ -4,10 +4,12 @@
 //! without a database or a runtime.
 
 pub mod agency;
+pub mod attachment;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossier;
 pub mod procedure;
+pub mod service;
 pub mod text;
 pub mod user;
 
@@ -22,7 +24,10 @@ pub use procedure::{
 #[error("{field}: {reason}")]
 pub struct InvalidField {
     pub field: String,
+    /// In English; the words a program or an operator reads.
     pub reason: String,
+    /// The same in Vietnamese, where the message is for the people filling a form.
+    pub reason_vi: Option<String>,
 }
 
 impl InvalidField {
@@ -30,6 +35,19 @@ impl InvalidField {
         Self {
             field: field.into(),
             reason: reason.into(),
+            reason_vi: None,
+        }
+    }
+
+    pub fn bilingual(
+        field: impl Into<String>,
+        reason_en: impl Into<String>,
+        reason_vi: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason_en.into(),
+            reason_vi: Some(reason_vi.into()),
         }
     }
 }

@@ -63,7 +63,7 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         use Action::*;
         match self {
-            Role::Citizen => matches!(action, Submit | Supplement | Withdraw),
+            Role::Citizen => matches!(action, Submit | Supplement | Withdraw | Rate),
             Role::Reception => {
                 matches!(
                     action,

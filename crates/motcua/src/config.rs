@@ -13,7 +13,17 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub server: Server,
     pub database: Database,
+    pub files: Files,
     pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Files {
+    /// Where attachments are kept; unset means `files` in the data folder.
+    pub folder: Option<PathBuf>,
+    /// The size limit of one uploaded file, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +66,10 @@ impl Default for Config {
                 url: None,
                 max_connections: 16,
             },
+            files: Files {
+                folder: None,
+                max_upload_bytes: app::MAX_UPLOAD_BYTES,
+            },
             log: Log {
                 format: "text".into(),
                 level: "info,tantivy=warn,sqlx=warn".into(),
@@ -90,6 +104,14 @@ impl Config {
             )
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The attachments folder: the configured one, else `files` in the data folder.
+    pub fn files_folder(&self) -> PathBuf {
+        self.files
+            .folder
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("files"))
     }
 
     /// The database to use: the configured URL, else SQLite in the data folder.

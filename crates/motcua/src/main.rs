@@ -238,7 +238,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calendar(command) => calendar(command),
         Command::Token { user, days } => runtime.block_on(async {
             let app = server::open_for_command(&config).await?;
-            println!("{}", app.issue_token(&user, days).await?);
+            println!(
+                "{}",
+                app.issue_token(&user, chrono::Duration::days(days.max(1)))
+                    .await?
+            );
             Ok(())
         }),
         Command::Audit(AuditCommand::Verify) => runtime.block_on(async {

@@ -17,7 +17,7 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     let index = CatalogueIndex::open_or_create(&config.server.data_dir.join("index"))
         .context("cannot open the search index")?;
-    let app = App::start(store, Arc::new(index)).await?;
+    let app = start_app(config, store, index).await?;
     if demo && app.load_demo().await? {
         tracing::info!("demo data loaded");
     }
@@ -31,7 +31,19 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
 pub async fn open_for_command(config: &Config) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     let index = CatalogueIndex::in_memory().context("cannot create a search index")?;
-    Ok(App::start(store, Arc::new(index)).await?)
+    start_app(config, store, index).await
+}
+
+async fn start_app(
+    config: &Config,
+    store: Arc<dyn store::Store>,
+    index: CatalogueIndex,
+) -> anyhow::Result<App> {
+    let objects = store::objects::Objects::local(&config.files_folder())
+        .context("cannot open the attachments folder")?;
+    Ok(App::start(store, Arc::new(index), objects)
+        .await?
+        .with_upload_limit(config.files.max_upload_bytes))
 }
 
 /// Creates the data folder and opens the configured database, running its migrations.

@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
+pub mod objects;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -10,7 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
-use domain::dossier::{CodeTemplate, Dossier, EventRecord, NewDossier};
+use domain::attachment::{Attachment, AttachmentLink};
+use domain::dossier::{CodeTemplate, Dossier, Draft, EventRecord, NewDossier};
+use domain::service::ServiceDesign;
 use domain::user::User;
 use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 
@@ -29,6 +32,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("file storage failed: {0}")]
+    Objects(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -139,6 +144,37 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// The user a token belongs to, if it exists and has not expired at `now`.
     async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+    /// Ends a token (sign-out).
+    async fn delete_token(&self, token_hash: &str) -> Result<()>;
+    /// Sets the Argon2id hash of each named user's password.
+    async fn set_passwords(&self, hashes: &[(String, String)]) -> Result<()>;
+    async fn password_hash(&self, username: &str) -> Result<Option<String>>;
+
+    /// Stores how a procedure is served from a version on.
+    async fn put_service_design(
+        &self,
+        code: &ProcedureCode,
+        effective_from: NaiveDate,
+        design: &ServiceDesign,
+    ) -> Result<()>;
+    /// The latest design in force for the procedure version `version`.
+    async fn service_design(
+        &self,
+        code: &ProcedureCode,
+        version: NaiveDate,
+    ) -> Result<Option<ServiceDesign>>;
+
+    async fn save_draft(&self, draft: &Draft) -> Result<()>;
+    /// A user's drafts, most recently changed first.
+    async fn drafts(&self, username: &str) -> Result<Vec<Draft>>;
+    async fn draft(&self, id: &str) -> Result<Option<Draft>>;
+    async fn delete_draft(&self, id: &str) -> Result<()>;
+
+    /// Records an uploaded file (its content is already in the object store).
+    async fn put_attachment(&self, attachment: &Attachment) -> Result<()>;
+    async fn attachment(&self, id: &str) -> Result<Option<Attachment>>;
+    /// A dossier's files in the order they were attached.
+    async fn dossier_attachments(&self, code: &str) -> Result<Vec<Attachment>>;
 
     /// Submits a dossier: allocates its code from the agency's daily sequence, stores it with
     /// its first event, and remembers the idempotency key. A key already used by the same
@@ -154,12 +190,14 @@ pub trait Store: Send + Sync + 'static {
     /// agency below it; optionally only those in one status.
     async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
     /// Records an action: `next` becomes the dossier's state if it is still at
-    /// `expected_version` (else [`StoreError::Conflict`]), and `event` is sealed onto its chain.
+    /// `expected_version` (else [`StoreError::Conflict`]), `files` (uploads of the actor's)
+    /// become its documents, and `event` is sealed onto its chain; all or nothing.
     async fn record_action(
         &self,
         next: &Dossier,
         expected_version: i64,
         event: EventRecord,
+        files: &[AttachmentLink],
     ) -> Result<Dossier>;
     async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
     /// The next `limit` dossiers after `after` (by code) with their events, for audits.

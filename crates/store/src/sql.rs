@@ -523,6 +523,178 @@ macro_rules! impl_store {
                 row.map($crate::sql::decode_user).transpose()
             }
 
+            async fn delete_token(&self, token_hash: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_passwords(&self, hashes: &[(String, String)]) -> $crate::Result<()> {
+                let mut tx = self.writer.begin().await?;
+                for (username, hash) in hashes {
+                    sqlx::query("UPDATE users SET password_hash = $2 WHERE username = $1")
+                        .bind(username)
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn password_hash(&self, username: &str) -> $crate::Result<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT password_hash FROM users WHERE username = $1")
+                        .bind(username)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|(h,)| h))
+            }
+
+            async fn put_service_design(
+                &self,
+                code: &domain::ProcedureCode,
+                effective_from: chrono::NaiveDate,
+                design: &domain::service::ServiceDesign,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO service_designs (procedure_code, effective_from, body, updated_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (procedure_code, effective_from)
+                       DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                )
+                .bind(code.as_str())
+                .bind(effective_from)
+                .bind($crate::sql::json_text(design))
+                .bind(chrono::Utc::now())
+                .execute(&self.writer)
+                .await
+                .map_err(|e| $crate::sql::conflict(e, &format!("service design of {code}")))?;
+                Ok(())
+            }
+
+            async fn service_design(
+                &self,
+                code: &domain::ProcedureCode,
+                version: chrono::NaiveDate,
+            ) -> $crate::Result<Option<domain::service::ServiceDesign>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT body FROM service_designs
+                     WHERE procedure_code = $1 AND effective_from <= $2
+                     ORDER BY effective_from DESC LIMIT 1",
+                )
+                .bind(code.as_str())
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(body,)| $crate::sql::from_json(&format!("service design of {code}"), &body))
+                    .transpose()
+            }
+
+            async fn save_draft(&self, draft: &domain::dossier::Draft) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO drafts (id, username, procedure_code, agency_code, form, attachments, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (id) DO UPDATE SET agency_code = excluded.agency_code,
+                       form = excluded.form, attachments = excluded.attachments,
+                       updated_at = excluded.updated_at",
+                )
+                .bind(&draft.id)
+                .bind(&draft.username)
+                .bind(draft.procedure.as_str())
+                .bind(draft.agency.as_ref().map(|a| a.as_str()))
+                .bind($crate::sql::json_text(&draft.form))
+                .bind($crate::sql::json_text(&draft.attachments))
+                .bind(draft.updated_at)
+                .execute(&self.writer)
+                .await
+                .map_err(|e| $crate::sql::conflict(e, &format!("draft {}", draft.id)))?;
+                Ok(())
+            }
+
+            async fn drafts(&self, username: &str) -> $crate::Result<Vec<domain::dossier::Draft>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM drafts WHERE username = $1 ORDER BY updated_at DESC",
+                    $crate::sql::DRAFT_COLUMNS
+                ))
+                .bind(username)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::draft_from_row).collect()
+            }
+
+            async fn draft(&self, id: &str) -> $crate::Result<Option<domain::dossier::Draft>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM drafts WHERE id = $1",
+                    $crate::sql::DRAFT_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::sql::draft_from_row).transpose()
+            }
+
+            async fn delete_draft(&self, id: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM drafts WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn put_attachment(
+                &self,
+                a: &domain::attachment::Attachment,
+            ) -> $crate::Result<()> {
+                sqlx::query(&format!(
+                    "INSERT INTO attachments ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    $crate::sql::ATTACHMENT_COLUMNS
+                ))
+                .bind(&a.id)
+                .bind(&a.owner)
+                .bind(a.dossier_code.as_deref())
+                .bind(&a.document)
+                .bind(&a.file_name)
+                .bind(&a.content_type)
+                .bind(a.size)
+                .bind(&a.sha256)
+                .bind(a.created_at)
+                .execute(&self.writer)
+                .await
+                .map_err(|e| $crate::sql::conflict(e, &format!("attachment {}", a.id)))?;
+                Ok(())
+            }
+
+            async fn attachment(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<domain::attachment::Attachment>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM attachments WHERE id = $1",
+                    $crate::sql::ATTACHMENT_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::sql::attachment_from_row).transpose()
+            }
+
+            async fn dossier_attachments(
+                &self,
+                code: &str,
+            ) -> $crate::Result<Vec<domain::attachment::Attachment>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM attachments WHERE dossier_code = $1 ORDER BY created_at, id",
+                    $crate::sql::ATTACHMENT_COLUMNS
+                ))
+                .bind(code)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::attachment_from_row).collect()
+            }
+
             async fn create_dossier(
                 &self,
                 new: &domain::dossier::NewDossier,
@@ -608,6 +780,7 @@ macro_rules! impl_store {
                 next: &domain::dossier::Dossier,
                 expected_version: i64,
                 event: domain::dossier::EventRecord,
+                files: &[domain::attachment::AttachmentLink],
             ) -> $crate::Result<domain::dossier::Dossier> {
                 let mut tx = self.writer.begin().await?;
                 // Claim the version first: a concurrent action on the same version finds no row.
@@ -638,7 +811,8 @@ macro_rules! impl_store {
                 stored.last_event_hash = event.hash.clone();
                 sqlx::query(
                     "UPDATE dossiers SET status = $2, state = $3, received_at = $4, due_at = $5,
-                       paused_at = $6, ended_at = $7, event_count = $8, last_event_hash = $9
+                       paused_at = $6, ended_at = $7, event_count = $8, last_event_hash = $9,
+                       agency_code = $10, form = $11
                      WHERE code = $1",
                 )
                 .bind(&stored.code)
@@ -650,8 +824,11 @@ macro_rules! impl_store {
                 .bind(stored.ended_at)
                 .bind(stored.event_count)
                 .bind(&stored.last_event_hash)
+                .bind(stored.agency.as_str())
+                .bind($crate::sql::json_text(&stored.form))
                 .execute(&mut *tx)
                 .await?;
+                $crate::sql::link_files!(&mut *tx, &stored.code, &event.actor, files);
                 $crate::sql::insert_event!(&mut *tx, &event);
                 tx.commit().await?;
                 Ok(stored)
@@ -809,7 +986,12 @@ macro_rules! insert_dossier {
                 action: domain::dossier::Action::Submit,
                 from_status: domain::dossier::Status::Draft,
                 to_status: state.status,
-                payload: $crate::sql::json_text(&serde_json::json!({ "channel": new.channel })),
+                payload: $crate::sql::json_text(&serde_json::json!({
+                    "channel": new.channel,
+                    "attachments": new.attachments.iter()
+                        .map(|f| serde_json::json!({"document": f.document, "sha256": f.sha256}))
+                        .collect::<Vec<_>>(),
+                })),
                 prev_hash: String::new(),
                 hash: String::new(),
             }
@@ -858,6 +1040,7 @@ macro_rules! insert_dossier {
             .await
             .map_err(|e| $crate::sql::conflict(e, &format!("dossier {code}")))?;
             $crate::sql::insert_event!(&mut *$conn, &event);
+            $crate::sql::link_files!(&mut *$conn, &code, &new.submitted_by, &new.attachments);
             if let Some(key) = idempotency_key {
                 let inserted = sqlx::query(
                     "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
@@ -905,6 +1088,34 @@ macro_rules! insert_event {
     }};
 }
 pub(crate) use insert_event;
+
+/// Makes uploads of `owner` documents of dossier `code`; an upload that is not the owner's or
+/// already belongs to a dossier makes the whole write fail.
+macro_rules! link_files {
+    ($executor:expr, $code:expr, $owner:expr, $files:expr) => {{
+        let (code, owner, files): (&str, &str, &[domain::attachment::AttachmentLink]) =
+            ($code, $owner, $files);
+        for file in files {
+            let linked = sqlx::query(
+                "UPDATE attachments SET dossier_code = $1, document = $2
+                 WHERE id = $3 AND owner = $4 AND dossier_code IS NULL",
+            )
+            .bind(code)
+            .bind(&file.document)
+            .bind(&file.id)
+            .bind(owner)
+            .execute(&mut *$executor)
+            .await?;
+            if linked.rows_affected() != 1 {
+                return Err($crate::StoreError::Conflict(format!(
+                    "upload {} is not one of {owner}'s unattached files",
+                    file.id
+                )));
+            }
+        }
+    }};
+}
+pub(crate) use link_files;
 
 macro_rules! bump_generation {
     ($executor:expr) => {
@@ -1029,6 +1240,61 @@ pub(crate) use event_from_row;
 pub(crate) const DOSSIER_COLUMNS: &str = "code, procedure_code, procedure_version, agency_code, \
     channel, applicant, status, state, form, submitted_at, received_at, due_at, paused_at, \
     ended_at, version, event_count, last_event_hash";
+
+pub(crate) const DRAFT_COLUMNS: &str =
+    "id, username, procedure_code, agency_code, form, attachments, updated_at";
+
+pub(crate) const ATTACHMENT_COLUMNS: &str = "id, owner, dossier_code, document, file_name, \
+    content_type, size, sha256, created_at";
+
+pub(crate) fn draft_from_row<R: sqlx::Row>(row: R) -> Result<domain::dossier::Draft, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> chrono::DateTime<chrono::Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let what = format!("draft {id}");
+    Ok(domain::dossier::Draft {
+        username: row.try_get("username")?,
+        procedure: ProcedureCode::parse(&row.try_get::<String, _>("procedure_code")?)
+            .map_err(corrupt(&what))?,
+        agency: row
+            .try_get::<Option<String>, _>("agency_code")?
+            .as_deref()
+            .map(AgencyCode::parse)
+            .transpose()
+            .map_err(corrupt(&what))?,
+        form: from_json(&what, &row.try_get::<String, _>("form")?)?,
+        attachments: from_json(&what, &row.try_get::<String, _>("attachments")?)?,
+        updated_at: row.try_get("updated_at")?,
+        id,
+    })
+}
+
+pub(crate) fn attachment_from_row<R: sqlx::Row>(
+    row: R,
+) -> Result<domain::attachment::Attachment, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> chrono::DateTime<chrono::Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(domain::attachment::Attachment {
+        id: row.try_get("id")?,
+        owner: row.try_get("owner")?,
+        dossier_code: row.try_get("dossier_code")?,
+        document: row.try_get("document")?,
+        file_name: row.try_get("file_name")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
 
 pub(crate) const EVENT_COLUMNS: &str = "dossier_code, sequence, at, actor, agency_code, action, \
     from_status, to_status, payload, prev_hash, hash";

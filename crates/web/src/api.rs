@@ -29,6 +29,12 @@ use crate::params::SearchParams;
         crate::dossier_api::read,
         crate::dossier_api::act,
         crate::dossier_api::lookup,
+        crate::dossier_api::upload,
+        crate::dossier_api::file,
+        crate::dossier_api::service,
+        crate::dossier_api::save_draft,
+        crate::dossier_api::list_drafts,
+        crate::dossier_api::delete_draft,
     ),
     components(schemas(Problem, InvalidParam)),
     modifiers(&BearerAuth)
@@ -49,9 +55,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
-        .merge(crate::dossier_api::routes())
+        .merge(crate::dossier_api::routes(upload_limit))
         .route("/openapi.json", get(openapi))
         .route("/procedures", get(list_procedures))
         .route("/procedures/{code}", get(get_procedure))

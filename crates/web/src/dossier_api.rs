@@ -3,13 +3,14 @@
 
 use app::{ActionInput, SubmitDossier};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use domain::dossier::record::{ReturnMethod, Satisfaction};
 use domain::dossier::{Action, Dossier, EventRecord};
 use domain::user::User;
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,16 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::error::{ApiError, Failure, Problem};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
+        .route(
+            "/uploads",
+            post(upload).layer(DefaultBodyLimit::max(upload_limit + 64 * 1024)),
+        )
+        .route("/files/{id}", get(file))
+        .route("/drafts", post(save_draft).get(list_drafts))
+        .route("/drafts/{id}", axum::routing::delete(delete_draft))
+        .route("/procedures/{code}/service", get(service))
         .route("/dossiers", post(submit).get(list))
         .route("/dossiers/{code}", get(read))
         .route("/dossiers/{code}/actions/{action}", post(act))
@@ -90,6 +99,9 @@ pub struct DossierView {
     pub version: i64,
     pub supplement_requests: u32,
     pub apologized: bool,
+    /// How many workflow steps are done.
+    pub steps_done: u32,
+    pub rated: bool,
     #[schema(value_type = Object)]
     pub form: serde_json::Value,
     /// The history, oldest first (on reads).
@@ -122,6 +134,8 @@ fn view(d: Dossier, events: Option<Vec<EventRecord>>) -> DossierView {
         version: d.version,
         supplement_requests: d.state.supplement_requests,
         apologized: d.state.apologized,
+        steps_done: d.state.steps_done,
+        rated: d.state.rated,
         form: d.form,
         events: events.map(|list| {
             list.into_iter()
@@ -154,6 +168,29 @@ pub struct SubmitBody {
     pub form: serde_json::Value,
     /// For reception officers: the citizen account the dossier belongs to.
     pub applicant: Option<String>,
+    /// Uploads (from `POST /api/v1/uploads`), each named as one of the procedure's documents
+    /// (see `GET /api/v1/procedures/{code}/service`). Online submissions need every required one.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+    /// A draft this submission completes; it is deleted once the dossier exists.
+    pub draft: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttachmentBody {
+    /// The document's name as the procedure lists it; `result` for a result document.
+    pub document: String,
+    /// The upload's id.
+    pub upload: String,
+}
+
+fn choices(list: Vec<AttachmentBody>) -> Vec<app::AttachmentChoice> {
+    list.into_iter()
+        .map(|a| app::AttachmentChoice {
+            document: a.document,
+            upload: a.upload,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,6 +235,8 @@ async fn submit(
         channel,
         form: body.form,
         applicant: body.applicant,
+        attachments: choices(body.attachments),
+        draft: body.draft,
     };
     let submitted = state
         .app
@@ -323,6 +362,18 @@ pub struct ActionBody {
     pub to_agency: Option<String>,
     /// For apologize_and_extend: 1 to 60 more working days.
     pub extend_working_days: Option<u32>,
+    /// For supplement (documents) and resolve (the `result` document): uploads.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+    /// For supplement: the corrected e-form, checked against the procedure's schema.
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<serde_json::Value>,
+    /// For rate: very_satisfied, satisfied or dissatisfied.
+    pub satisfaction: Option<String>,
+    /// For rate: an optional comment.
+    pub comment: Option<String>,
+    /// For return: online (default), postal or in_person.
+    pub return_method: Option<String>,
 }
 
 /// Take an action: receive, refuse, request_supplement, supplement, request_payment,
@@ -357,11 +408,42 @@ async fn act(
             )]))
         })?;
     let Json(body) = body.map_err(body_error)?;
+    let mut errors = Vec::new();
+    let satisfaction = body.satisfaction.as_deref().and_then(|s| {
+        let found = Satisfaction::from_code(s);
+        if found.is_none() {
+            errors.push(domain::InvalidField::new(
+                "satisfaction",
+                format!("'{s}' is not one of very_satisfied, satisfied, dissatisfied"),
+            ));
+        }
+        found
+    });
+    let return_method = match body.return_method.as_deref() {
+        None | Some("online") => None,
+        Some("postal") => Some(ReturnMethod::Postal),
+        Some("in_person") => Some(ReturnMethod::InPerson),
+        Some(other) => {
+            errors.push(domain::InvalidField::new(
+                "return_method",
+                format!("'{other}' is not one of online, postal, in_person"),
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError(Failure::invalid(errors)));
+    }
     let input = ActionInput {
         version: body.version,
         reason: body.reason,
         to_agency: body.to_agency,
         extend_working_days: body.extend_working_days,
+        attachments: choices(body.attachments),
+        form: body.form,
+        satisfaction,
+        comment: body.comment,
+        return_method,
     };
     let dossier = state.app.act(&user, &code, action, input).await?;
     Ok(Json(view(dossier, None)))
@@ -411,4 +493,235 @@ async fn lookup(
         submitted_at: s.submitted_at,
         due_at: s.due_at,
     }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    pub id: String,
+    pub file_name: String,
+    /// Judged from the content, not the name.
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Upload a file (multipart, one part named `file`) to attach to a dossier afterwards. The
+/// type is judged from the content; PDF, JPEG, PNG, DOC, DOCX and XLSX are accepted.
+#[utoipa::path(
+    post, path = "/api/v1/uploads",
+    request_body(content_type = "multipart/form-data", description = "a part named `file`"),
+    responses(
+        (status = 201, body = UploadView), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 413, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn upload(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let limit = state.app.upload_limit();
+    let too_large = || {
+        let mut failure = Failure::invalid(vec![domain::InvalidField::bilingual(
+            "file",
+            format!("the upload is larger than the limit of {limit} bytes"),
+            format!("tệp vượt giới hạn {limit} byte"),
+        )]);
+        failure.status = StatusCode::PAYLOAD_TOO_LARGE;
+        ApiError(failure)
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(|_| too_large())?;
+        if bytes.len() > limit {
+            return Err(too_large());
+        }
+        let a = state.app.upload(&user, &name, bytes.to_vec()).await?;
+        let view = UploadView {
+            id: a.id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+        };
+        return Ok((StatusCode::CREATED, Json(view)).into_response());
+    }
+    Err(ApiError(Failure::invalid(vec![domain::InvalidField::new(
+        "file",
+        "send the file as a multipart part named 'file'",
+    )])))
+}
+
+/// Download a file: the uploader's own, or one of a dossier the caller may see.
+#[utoipa::path(
+    get, path = "/api/v1/files/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn file(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (file, content) = state.app.file_for(&user, &id).await?;
+    Ok(crate::desk::file_response(&file, content))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub procedure: String,
+    /// False when the procedure gets the generic design.
+    pub designed: bool,
+    /// The e-form's JSON Schema.
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    pub documents: Vec<DocumentView>,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub name: String,
+    pub required: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepView {
+    pub name_vi: String,
+    pub name_en: String,
+    pub role: String,
+    pub level: Option<String>,
+    /// Percent of the processing time.
+    pub share: u32,
+}
+
+/// How a procedure is served online: its e-form schema, documents and processing steps.
+#[utoipa::path(
+    get, path = "/api/v1/procedures/{code}/service", params(("code" = String, Path)),
+    responses((status = 200, body = ServiceView), (status = 404, body = Problem))
+)]
+async fn service(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<ServiceView>, ApiError> {
+    let (procedure, served) = state.app.application(&code).await?;
+    Ok(Json(ServiceView {
+        procedure: procedure.code.to_string(),
+        designed: served.designed,
+        form: served.design.form.clone(),
+        documents: served
+            .design
+            .documents
+            .iter()
+            .map(|d| DocumentView {
+                name: d.name.clone(),
+                required: d.required,
+            })
+            .collect(),
+        steps: served
+            .design
+            .steps
+            .iter()
+            .map(|s| StepView {
+                name_vi: s.name_vi.clone(),
+                name_en: s.name_en.clone(),
+                role: s.role.code().into(),
+                level: s.level.clone(),
+                share: s.share,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DraftBody {
+    /// The draft to update; a new one when absent.
+    pub id: Option<String>,
+    pub procedure: String,
+    pub agency: Option<String>,
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftView {
+    pub id: String,
+    pub procedure: String,
+    pub agency: Option<String>,
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn draft_view(d: domain::dossier::Draft) -> DraftView {
+    DraftView {
+        id: d.id,
+        procedure: d.procedure.to_string(),
+        agency: d.agency.map(|a| a.to_string()),
+        form: d.form,
+        updated_at: d.updated_at,
+    }
+}
+
+/// Save a draft application (not checked against the e-form until it is submitted).
+#[utoipa::path(
+    post, path = "/api/v1/drafts", request_body = DraftBody,
+    responses((status = 200, body = DraftView), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn save_draft(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    body: Result<Json<DraftBody>, JsonRejection>,
+) -> Result<Json<DraftView>, ApiError> {
+    let Json(body) = body.map_err(body_error)?;
+    let draft = state
+        .app
+        .save_draft(
+            &user,
+            app::SaveDraft {
+                id: body.id,
+                procedure: body.procedure,
+                agency: body.agency,
+                form: body.form,
+                attachments: choices(body.attachments),
+            },
+        )
+        .await?;
+    Ok(Json(draft_view(draft)))
+}
+
+/// The caller's drafts, most recently changed first.
+#[utoipa::path(
+    get, path = "/api/v1/drafts",
+    responses((status = 200, body = Vec<DraftView>), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn list_drafts(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Vec<DraftView>>, ApiError> {
+    let drafts = state.app.drafts(&user).await?;
+    Ok(Json(drafts.into_iter().map(draft_view).collect()))
+}
+
+/// Delete one of the caller's drafts.
+#[utoipa::path(
+    delete, path = "/api/v1/drafts/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+async fn delete_draft(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.delete_draft(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

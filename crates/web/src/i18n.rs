@@ -48,6 +48,14 @@ impl Lang {
             })
     }
 
+    /// One of two texts written side by side in a template or handler.
+    pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+
     pub fn online_name(self, online: domain::OnlineService) -> &'static str {
         match self {
             Lang::Vi => online.catalogue_name(),

@@ -2,12 +2,15 @@
 //! under `/api/v1` with its OpenAPI document, and the operational endpoints.
 
 mod api;
+mod desk;
 mod dossier_api;
 mod error;
 mod i18n;
 mod ops;
-mod pages;
+pub(crate) mod pages;
 mod params;
+mod printed;
+mod session;
 
 use std::time::Duration;
 
@@ -28,10 +31,12 @@ pub struct AppState {
 pub fn router(app: app::App) -> Router {
     // Install the recorder before the first request, so that every request is counted.
     ops::metrics_handle();
+    let upload_limit = app.upload_limit();
     let state = AppState { app };
     Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(desk::routes(upload_limit))
+        .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.
         .route_layer(middleware::from_fn(ops::record_metrics))

@@ -40,7 +40,7 @@ pub struct PageError {
 }
 
 impl PageError {
-    fn new(lang: Lang, failure: impl Into<Failure>) -> Self {
+    pub fn new(lang: Lang, failure: impl Into<Failure>) -> Self {
         Self {
             lang,
             failure: failure.into(),
@@ -74,7 +74,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render(template: &impl Template) -> Response {
+pub fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -766,7 +766,7 @@ struct LookupParams {
 }
 
 /// Local time as people in Vietnam read it.
-fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&domain::calendar::vietnam_offset())
         .format("%d/%m/%Y %H:%M")
         .to_string()

@@ -8,6 +8,6 @@ pub mod timeliness;
 
 pub use chain::{ChainError, EventRecord, verify_chain};
 pub use code::CodeTemplate;
-pub use record::{Dossier, NewDossier};
+pub use record::{Dossier, Draft, NewDossier};
 pub use status::{Action, DossierState, Status, TransitionError};
 pub use timeliness::{Timeliness, judge};

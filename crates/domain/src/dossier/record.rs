@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::DossierState;
+use crate::attachment::AttachmentLink;
 use crate::{AgencyCode, Channel, ProcedureCode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,5 +46,85 @@ pub struct NewDossier {
     /// Who submitted: the applicant, or a reception officer for an in-person dossier.
     pub submitted_by: String,
     pub form: serde_json::Value,
+    /// Uploaded files that become the dossier's documents in the same transaction.
+    pub attachments: Vec<AttachmentLink>,
     pub submitted_at: DateTime<Utc>,
+}
+
+/// An application a citizen has started but not submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: String,
+    pub username: String,
+    pub procedure: ProcedureCode,
+    pub agency: Option<AgencyCode>,
+    pub form: serde_json::Value,
+    /// Uploads chosen so far: (document name, upload id).
+    pub attachments: Vec<(String, String)>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The applicant's verdict on the service (the index's satisfaction group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    VerySatisfied,
+    Satisfied,
+    Dissatisfied,
+}
+
+impl Satisfaction {
+    pub const ALL: [Satisfaction; 3] = [
+        Satisfaction::VerySatisfied,
+        Satisfaction::Satisfied,
+        Satisfaction::Dissatisfied,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Satisfaction::VerySatisfied => "very_satisfied",
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::Dissatisfied => "dissatisfied",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Satisfaction::VerySatisfied => "Rất hài lòng",
+            Satisfaction::Satisfied => "Hài lòng",
+            Satisfaction::Dissatisfied => "Không hài lòng",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Satisfaction::VerySatisfied => "Very satisfied",
+            Satisfaction::Satisfied => "Satisfied",
+            Satisfaction::Dissatisfied => "Not satisfied",
+        }
+    }
+}
+
+/// How the result reaches the applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnMethod {
+    /// Downloaded from the portal.
+    Online,
+    Postal,
+    InPerson,
+}
+
+impl ReturnMethod {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReturnMethod::Online => "online",
+            ReturnMethod::Postal => "postal",
+            ReturnMethod::InPerson => "in_person",
+        }
+    }
 }

@@ -151,6 +151,8 @@ pub enum Action {
     Return,
     Withdraw,
     Stop,
+    /// The applicant rates the service once the result is returned (the index's satisfaction).
+    Rate,
 }
 
 impl Action {
@@ -171,6 +173,7 @@ impl Action {
             Action::Return => "return",
             Action::Withdraw => "withdraw",
             Action::Stop => "stop",
+            Action::Rate => "rate",
         }
     }
 
@@ -178,7 +181,7 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.code() == code)
     }
 
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Submit,
         Action::Receive,
         Action::Refuse,
@@ -193,7 +196,48 @@ impl Action {
         Action::Return,
         Action::Withdraw,
         Action::Stop,
+        Action::Rate,
     ];
+
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Action::Submit => "Nộp hồ sơ",
+            Action::Receive => "Tiếp nhận hồ sơ",
+            Action::Refuse => "Từ chối tiếp nhận",
+            Action::RequestSupplement => "Yêu cầu bổ sung hồ sơ",
+            Action::Supplement => "Bổ sung hồ sơ",
+            Action::RequestPayment => "Yêu cầu thực hiện nghĩa vụ tài chính",
+            Action::ConfirmPayment => "Xác nhận đã nộp phí, lệ phí",
+            Action::CompleteStep => "Hoàn thành bước xử lý",
+            Action::Transfer => "Chuyển liên thông",
+            Action::ApologizeAndExtend => "Xin lỗi và hẹn lại ngày trả",
+            Action::Resolve => "Phê duyệt, hoàn thành xử lý",
+            Action::Return => "Trả kết quả",
+            Action::Withdraw => "Rút hồ sơ",
+            Action::Stop => "Dừng xử lý",
+            Action::Rate => "Đánh giá mức độ hài lòng",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Action::Submit => "Submit",
+            Action::Receive => "Receive",
+            Action::Refuse => "Refuse",
+            Action::RequestSupplement => "Request a supplement",
+            Action::Supplement => "Supplement",
+            Action::RequestPayment => "Request fees",
+            Action::ConfirmPayment => "Confirm payment",
+            Action::CompleteStep => "Complete the step",
+            Action::Transfer => "Transfer to another agency",
+            Action::ApologizeAndExtend => "Apologise and set a new date",
+            Action::Resolve => "Approve and resolve",
+            Action::Return => "Return the result",
+            Action::Withdraw => "Withdraw",
+            Action::Stop => "Stop processing",
+            Action::Rate => "Rate the service",
+        }
+    }
 }
 
 /// A dossier's status with what the rules need to remember: where a paused dossier resumes,
@@ -205,6 +249,11 @@ pub struct DossierState {
     pub resumes_to: Option<Status>,
     pub supplement_requests: u32,
     pub apologized: bool,
+    /// How many workflow steps are done.
+    #[serde(default)]
+    pub steps_done: u32,
+    #[serde(default)]
+    pub rated: bool,
 }
 
 impl DossierState {
@@ -214,6 +263,8 @@ impl DossierState {
             resumes_to: None,
             supplement_requests: 0,
             apologized: false,
+            steps_done: 0,
+            rated: false,
         }
     }
 }
@@ -260,7 +311,12 @@ impl DossierState {
                 resumes_to: None,
                 ..self
             }),
-            (Action::CompleteStep | Action::Transfer, _) if working => Ok(to(InProgress)),
+            (Action::CompleteStep, _) if working => Ok(DossierState {
+                status: InProgress,
+                steps_done: self.steps_done + 1,
+                ..self
+            }),
+            (Action::Transfer, _) if working => Ok(to(InProgress)),
             (Action::ApologizeAndExtend, _) if working && !self.apologized => Ok(DossierState {
                 apologized: true,
                 ..self
@@ -278,6 +334,10 @@ impl DossierState {
                     ..self
                 })
             }
+            (Action::Rate, Returned) if !self.rated => Ok(DossierState {
+                rated: true,
+                ..self
+            }),
             _ => Err(refuse()),
         }
     }
@@ -327,8 +387,13 @@ mod tests {
             ConfirmPayment,
             Resolve,
             Return,
+            Rate,
         ]);
-        assert_eq!(end.unwrap().status, Status::Returned);
+        let end = end.unwrap();
+        assert_eq!(end.status, Status::Returned);
+        assert_eq!(end.steps_done, 1);
+        assert!(end.rated);
+        assert!(end.apply(Rate).is_err(), "a dossier is rated once");
     }
 
     #[test]
@@ -385,7 +450,8 @@ mod tests {
                 let was_closed = state.status.is_closed();
                 match state.apply(action) {
                     Ok(next) => {
-                        prop_assert!(!was_closed, "{:?} left closed {:?}", action, state.status);
+                        // Only a rating follows a closed dossier, and it changes no status.
+                        prop_assert!(!was_closed || next.status == state.status, "{:?} left closed {:?}", action, state.status);
                         prop_assert!(next.status != Status::Draft);
                         state = next;
                     }

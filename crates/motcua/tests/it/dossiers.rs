@@ -6,11 +6,14 @@ use crate::support::{Db, TestApp, on_both_backends, spawn};
 
 const WARD: &str = "001.00.00.H31";
 
-async fn token(t: &TestApp, user: &str) -> String {
-    t.app.issue_token(user, 1).await.unwrap()
+pub async fn token(t: &TestApp, user: &str) -> String {
+    t.app
+        .issue_token(user, chrono::Duration::days(1))
+        .await
+        .unwrap()
 }
 
-async fn post(
+pub async fn post(
     t: &TestApp,
     path: &str,
     token: &str,
@@ -26,7 +29,7 @@ async fn post(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn get(t: &TestApp, path: &str, token: &str) -> (u16, Value) {
+pub async fn get(t: &TestApp, path: &str, token: &str) -> (u16, Value) {
     let response = t
         .client
         .get(t.url(path))
@@ -38,17 +41,35 @@ async fn get(t: &TestApp, path: &str, token: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn birth_registration() -> Value {
+/// An application for the social pension (1.014027): the generic e-form, whose request
+/// letter the e-form replaces, so no upload is needed.
+pub fn pension_application() -> Value {
     json!({
-        "procedure": "1.001193",
+        "procedure": "1.014027",
         "agency": WARD,
         "channel": "online",
-        "form": {"ho_ten_tre": "Nguyễn Minh Khôi", "ngay_sinh": "2026-11-01", "noi_sinh": "Hải Phòng"}
+        "form": generic_form()
+    })
+}
+
+pub fn generic_form() -> Value {
+    json!({
+        "ho_ten": "Nguyễn Văn An",
+        "so_dinh_danh": "031201001234",
+        "dien_thoai": "0912345678",
+        "dia_chi": "12 Điện Biên Phủ, phường Hồng Bàng",
+        "noi_dung": "Đề nghị hưởng trợ cấp hưu trí xã hội"
     })
 }
 
 /// Runs an action; returns the status and the body (a dossier or a problem).
-async fn try_act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> (u16, Value) {
+pub async fn try_act(
+    t: &TestApp,
+    token: &str,
+    code: &str,
+    action: &str,
+    body: Value,
+) -> (u16, Value) {
     post(
         t,
         &format!("/api/v1/dossiers/{code}/actions/{action}"),
@@ -60,10 +81,36 @@ async fn try_act(t: &TestApp, token: &str, code: &str, action: &str, body: Value
 }
 
 /// Runs an action and returns the new dossier, asserting it succeeded.
-async fn act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
+pub async fn act(t: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Value {
     let (status, dossier) = try_act(t, token, code, action, body).await;
     assert_eq!(status, 200, "{action}: {dossier}");
     dossier
+}
+
+/// A small but real PDF.
+pub const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+/// Uploads a file and returns its id.
+pub async fn upload(t: &TestApp, token: &str, name: &str, content: &[u8]) -> String {
+    let (status, body) = try_upload(t, token, name, content).await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn try_upload(t: &TestApp, token: &str, name: &str, content: &[u8]) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let response = t
+        .client
+        .post(t.url("/api/v1/uploads"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Runs SQL straight on the database, as someone tampering with it would.
@@ -90,7 +137,7 @@ async fn a_dossier_from_submission_to_result(db: Db) {
         &t,
         "/api/v1/dossiers",
         &citizen,
-        birth_registration(),
+        pension_application(),
         Some("k-1"),
     )
     .await;
@@ -105,14 +152,21 @@ async fn a_dossier_from_submission_to_result(db: Db) {
         &t,
         "/api/v1/dossiers",
         &citizen,
-        birth_registration(),
+        pension_application(),
         Some("k-1"),
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(retry["dossier"]["code"], code.as_str());
     assert_eq!(retry["lookup_secret"], first["lookup_secret"]);
-    let (status, second) = post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await;
+    let (status, second) = post(
+        &t,
+        "/api/v1/dossiers",
+        &citizen,
+        pension_application(),
+        None,
+    )
+    .await;
     assert_eq!(status, 201);
     assert_eq!(second["dossier"]["code"], format!("{WARD}-{today}-0002"));
 
@@ -133,12 +187,15 @@ async fn a_dossier_from_submission_to_result(db: Db) {
     let lower = secret.to_lowercase();
     let (status, page) = t.text(&format!("/lookup?code={code}&secret={lower}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("Mới đăng ký") && page.contains("Thủ tục đăng ký khai sinh"));
+    assert!(page.contains("Mới đăng ký") && page.contains("trợ cấp hưu trí xã hội"));
     assert!(
         page.contains("Được xác định khi hồ sơ được tiếp nhận"),
         "no due date before reception"
     );
-    assert!(!page.contains("Nguyễn Minh Khôi"), "no personal data");
+    assert!(
+        !page.contains("Nguyễn Văn An") && !page.contains("031201001234"),
+        "no personal data"
+    );
     let (status, page) = t
         .text(&format!("/lookup?code={code}&secret=AAAAAAAA"))
         .await;
@@ -235,7 +292,18 @@ async fn a_dossier_from_submission_to_result(db: Db) {
     let resumed = act(&t, &citizen, &code, "supplement", json!({"version": 4})).await;
     assert_eq!(resumed["national_status"], 4, "back to processing");
     assert!(resumed["paused_at"].is_null());
-    let resolved = act(&t, &approver, &code, "resolve", json!({"version": 5})).await;
+    let (status, problem) = try_act(&t, &approver, &code, "resolve", json!({"version": 5})).await;
+    assert_eq!(status, 400, "no result document: {problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "attachments");
+    let result = upload(&t, &approver, "quyet-dinh.pdf", PDF).await;
+    let resolved = act(
+        &t,
+        &approver,
+        &code,
+        "resolve",
+        json!({"version": 5, "attachments": [{"document": "result", "upload": result}]}),
+    )
+    .await;
     assert_eq!(resolved["national_status"], 9);
     assert!(resolved["ended_at"].is_string());
     let returned = act(&t, &reception, &code, "return", json!({"version": 6})).await;
@@ -272,6 +340,25 @@ async fn a_dossier_from_submission_to_result(db: Db) {
         (report.dossiers, report.events, report.first_error.is_none()),
         (2, 8, true)
     );
+    // The applicant downloads the result.
+    let response = t
+        .client
+        .get(t.url(&format!("/api/v1/files/{result}")))
+        .bearer_auth(&citizen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), PDF);
+    let stranger = t
+        .client
+        .get(t.url(&format!("/api/v1/files/{result}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 404, "another citizen cannot fetch it");
 
     // Tampering with one event is found, and named.
     tamper(
@@ -307,7 +394,7 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
     let t = spawn(db, true).await;
     let citizen = token(&t, "demo-citizen").await;
     let bad = |field: &str, value: Value| {
-        let mut body = birth_registration();
+        let mut body = pension_application();
         body[field] = value;
         body
     };
@@ -339,7 +426,7 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
     let anonymous = t
         .client
         .post(t.url("/api/v1/dossiers"))
-        .json(&birth_registration())
+        .json(&pension_application())
         .send()
         .await
         .unwrap();
@@ -350,7 +437,7 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
             &t,
             "/api/v1/dossiers",
             "forged-token",
-            birth_registration(),
+            pension_application(),
             None
         )
         .await
@@ -359,13 +446,20 @@ async fn bad_requests_are_refused_and_write_nothing(db: Db) {
     );
     let leader = token(&t, "demo-leader").await;
     assert_eq!(
-        post(&t, "/api/v1/dossiers", &leader, birth_registration(), None)
+        post(&t, "/api/v1/dossiers", &leader, pension_application(), None)
             .await
             .0,
         403
     );
 
-    let (_, ok) = post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await;
+    let (_, ok) = post(
+        &t,
+        "/api/v1/dossiers",
+        &citizen,
+        pension_application(),
+        None,
+    )
+    .await;
     let code = ok["dossier"]["code"].as_str().unwrap();
     let (status, problem) = try_act(&t, &citizen, code, "fly", json!({"version": 1})).await;
     assert_eq!(
@@ -410,7 +504,14 @@ async fn concurrent_submissions_get_distinct_codes() {
         .map(|_| {
             let (t, citizen) = (t.clone(), citizen.clone());
             tokio::spawn(async move {
-                post(&t, "/api/v1/dossiers", &citizen, birth_registration(), None).await
+                post(
+                    &t,
+                    "/api/v1/dossiers",
+                    &citizen,
+                    pension_application(),
+                    None,
+                )
+                .await
             })
         })
         .collect();

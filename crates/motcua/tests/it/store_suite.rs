@@ -255,6 +255,7 @@ async fn concurrent_submissions_commit_alone_or_together(db: Db) {
         applicant: "citizen".into(),
         submitted_by: "citizen".into(),
         form: serde_json::json!({}),
+        attachments: vec![],
         submitted_at: today,
     };
     let template = CodeTemplate::default();

@@ -1,0 +1,116 @@
+//! Everything the dossier pages and printed forms show about one dossier, gathered in one
+//! call: the receipt, notices and the process control sheet come from the same facts.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::attachment::Attachment;
+use domain::calendar::OfficeHours;
+use domain::dossier::{Action, Dossier, EventRecord};
+use domain::user::{Role, User};
+use domain::{Agency, Procedure};
+
+use crate::services::Served;
+use crate::{App, Result};
+
+/// A dossier with what it refers to, for someone who may see it.
+#[derive(Debug, Clone)]
+pub struct DossierContext {
+    pub dossier: Dossier,
+    pub events: Vec<EventRecord>,
+    pub procedure: Arc<Procedure>,
+    pub served: Arc<Served>,
+    pub agency: Option<Agency>,
+    /// The agency that received the dossier (the first event's).
+    pub receiving_agency: Option<Agency>,
+    pub applicant: Option<User>,
+    pub files: Vec<Attachment>,
+    /// The receipt's lookup secret; for the applicant and officials only.
+    pub lookup_secret: String,
+    pub steps: Vec<StepPlan>,
+}
+
+/// One workflow step: when it is due and when it was done.
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    pub name_vi: String,
+    pub name_en: String,
+    pub role: Role,
+    pub due_at: Option<DateTime<Utc>>,
+    pub done: Option<(DateTime<Utc>, String)>,
+}
+
+impl App {
+    pub async fn dossier_context(&self, actor: &User, code: &str) -> Result<DossierContext> {
+        let dossier = self.visible_dossier(actor, code).await?;
+        let events = self.store.dossier_events(code).await?;
+        let (procedure, served) = self
+            .served_for(&dossier.procedure, dossier.procedure_version)
+            .await?;
+        let agency = self.agency(&dossier.agency).await?;
+        let receiving = events
+            .first()
+            .and_then(|e| e.agency.as_deref())
+            .and_then(|a| domain::AgencyCode::parse(a).ok());
+        let receiving_agency = match receiving {
+            Some(code) => self.agency(&code).await?,
+            None => None,
+        };
+        let applicant = self.store.user(&dossier.applicant).await?;
+        let files = self.store.dossier_attachments(code).await?;
+        let lookup_secret = crate::dossiers::lookup_secret(&self.lookup_key().await?, code);
+        let steps = self.step_plan(&dossier, &procedure, &served, &events);
+        Ok(DossierContext {
+            dossier,
+            events,
+            procedure,
+            served,
+            agency,
+            receiving_agency,
+            applicant,
+            files,
+            lookup_secret,
+            steps,
+        })
+    }
+
+    /// Each step's deadline (its share of the legal time, counted from reception) and its
+    /// completion as the events record it.
+    fn step_plan(
+        &self,
+        dossier: &Dossier,
+        procedure: &Procedure,
+        served: &Served,
+        events: &[EventRecord],
+    ) -> Vec<StepPlan> {
+        let time = crate::dossiers::processing_time(procedure, dossier.channel);
+        let mut completions = events
+            .iter()
+            .filter(|e| matches!(e.action, Action::CompleteStep | Action::Resolve))
+            .map(|e| (e.at, e.actor.clone()));
+        served
+            .design
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let due_at = match (dossier.received_at, time) {
+                    (Some(received), Some((total, unit))) => Some(self.calendar.due_at(
+                        received,
+                        served.design.days_until_end_of(i, total),
+                        unit,
+                        &OfficeHours::default(),
+                    )),
+                    _ => None,
+                };
+                StepPlan {
+                    name_vi: step.name_vi.clone(),
+                    name_en: step.name_en.clone(),
+                    role: step.role,
+                    due_at,
+                    done: completions.next(),
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,1163 @@
+//! The pages where people work with dossiers: sign-in, the e-form, "my dossiers" and the
+//! officials' queue, a dossier with its timeline and actions, the printed forms, downloads.
+//! Everything works without JavaScript; forms post multipart so files go with them.
+
+use app::{ActionInput, AttachmentChoice, DossierContext, SaveDraft, Served, SubmitDossier};
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::dossier::record::{ReturnMethod, Satisfaction};
+use domain::dossier::{Action, Status};
+use domain::service::{FieldKind, RESULT_DOCUMENT};
+use domain::user::{Role, User};
+use domain::{Channel, InvalidField, Procedure};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::Failure;
+use crate::i18n::Lang;
+use crate::pages::{PageError, local_time, render};
+use crate::printed;
+use crate::session::{self, SignedIn};
+
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    // Room for a form with a file per document.
+    let body_limit = upload_limit.saturating_mul(4) + 1024 * 1024;
+    Router::new()
+        .route("/signin", get(sign_in_page).post(sign_in))
+        .route("/signout", post(sign_out))
+        .route("/procedures/{code}/apply", get(apply_page).post(apply))
+        .route("/dossiers", get(dossier_list))
+        .route("/dossiers/{code}", get(dossier_page))
+        .route("/dossiers/{code}/act", post(act))
+        .route("/dossiers/{code}/print/{document}", get(print))
+        .route("/files/{id}", get(download))
+        .layer(DefaultBodyLimit::max(body_limit))
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    lang: Lang,
+    path: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Only local paths: never an open redirect.
+fn local_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/dossiers".into())
+}
+
+async fn sign_in_page(lang: Lang, Query(q): Query<Next>) -> Response {
+    render(&SignInPage {
+        lang,
+        path: "/signin".into(),
+        next: local_next(q.next),
+        username: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    lang: Lang,
+    axum::Form(form): axum::Form<SignInForm>,
+) -> Result<Response, PageError> {
+    let next = local_next(form.next);
+    match state.app.sign_in(&form.username, &form.password).await {
+        Ok((_, token)) => Ok((
+            [(header::SET_COOKIE, session::set_cookie(&token))],
+            Redirect::to(&next),
+        )
+            .into_response()),
+        Err(app::AppError::Invalid(fields)) => {
+            let page = SignInPage {
+                lang,
+                path: "/signin".into(),
+                next,
+                username: form.username,
+                error: fields.first().map(|f| reason(lang, f)),
+            };
+            Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}
+
+async fn sign_out(State(state): State<AppState>, signed: SignedIn) -> Response {
+    let _ = state.app.sign_out(&signed.token).await;
+    (
+        [(header::SET_COOKIE, session::clear_cookie())],
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+/// A field problem in the reader's language.
+fn reason(lang: Lang, field: &InvalidField) -> String {
+    match (lang, &field.reason_vi) {
+        (Lang::Vi, Some(vi)) => vi.clone(),
+        _ => field.reason.clone(),
+    }
+}
+
+// ---- the e-form ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "apply.html")]
+struct ApplyPage {
+    lang: Lang,
+    path: String,
+    code: String,
+    name: String,
+    fields: Vec<FieldView>,
+    documents: Vec<DocumentView>,
+    agencies: Vec<(String, String, bool)>,
+    /// Reception officers enter in-person and postal dossiers for someone.
+    for_official: bool,
+    applicant: String,
+    draft: String,
+    errors: Vec<(String, String)>,
+}
+
+struct FieldView {
+    name: String,
+    title: String,
+    hint: String,
+    required: bool,
+    /// text, textarea, date, email, number or select.
+    widget: &'static str,
+    options: Vec<String>,
+    value: String,
+    max_length: String,
+    error: String,
+}
+
+struct DocumentView {
+    index: usize,
+    name: String,
+    required: bool,
+    /// An upload already made (from a draft or an earlier try): its id and file name.
+    kept: Option<(String, String)>,
+    error: String,
+}
+
+/// What the applicant has entered so far.
+#[derive(Default)]
+struct Entered {
+    values: Vec<(String, String)>,
+    agency: String,
+    applicant: String,
+    channel: String,
+    draft: String,
+    /// Per document index: an upload id and file name.
+    kept: Vec<(usize, String, String)>,
+}
+
+async fn apply_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(code): Path<String>,
+    Query(q): Query<DraftParam>,
+) -> Result<Response, PageError> {
+    let (procedure, served) = state
+        .app
+        .application(&code)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let mut entered = Entered::default();
+    if let Some(id) = q.draft.filter(|d| !d.is_empty()) {
+        let draft = state
+            .app
+            .draft_for(&signed.user, &id)
+            .await
+            .map_err(|e| PageError::new(lang, e))?;
+        entered.values = draft
+            .form
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        entered.agency = draft.agency.map(|a| a.to_string()).unwrap_or_default();
+        for (document, upload) in draft.attachments {
+            if let Some(i) = served
+                .design
+                .documents
+                .iter()
+                .position(|d| d.name == document)
+            {
+                entered.kept.push((i, upload.clone(), upload));
+            }
+        }
+        entered.draft = draft.id;
+    }
+    let page = apply_view(
+        &state,
+        lang,
+        &signed.user,
+        &procedure,
+        &served,
+        entered,
+        &[],
+    )
+    .await?;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+struct DraftParam {
+    draft: Option<String>,
+}
+
+async fn apply_view(
+    state: &AppState,
+    lang: Lang,
+    user: &User,
+    procedure: &Procedure,
+    served: &Served,
+    entered: Entered,
+    errors: &[InvalidField],
+) -> Result<ApplyPage, PageError> {
+    let error_for = |name: &str| {
+        errors
+            .iter()
+            .filter(|e| e.field == name)
+            .map(|e| reason(lang, e))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let value_of = |name: &str| {
+        entered
+            .values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let fields = served
+        .form
+        .fields
+        .iter()
+        .map(|f| {
+            let (widget, options) = match &f.kind {
+                FieldKind::Text => ("text", Vec::new()),
+                FieldKind::LongText => ("textarea", Vec::new()),
+                FieldKind::Date => ("date", Vec::new()),
+                FieldKind::Email => ("email", Vec::new()),
+                FieldKind::Integer | FieldKind::Number => ("number", Vec::new()),
+                FieldKind::Choice(options) => ("select", options.clone()),
+            };
+            FieldView {
+                name: f.name.clone(),
+                title: lang.pick(&f.title_vi, &f.title_en).to_owned(),
+                hint: match lang {
+                    Lang::Vi => f.hint_vi.clone(),
+                    Lang::En => f.hint_en.clone(),
+                }
+                .unwrap_or_default(),
+                required: f.required,
+                widget,
+                options,
+                value: value_of(&f.name),
+                max_length: f.max_length.map(|m| m.to_string()).unwrap_or_default(),
+                error: error_for(&format!("form.{}", f.name)),
+            }
+        })
+        .collect();
+    let documents = served
+        .design
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(index, d)| DocumentView {
+            index,
+            name: d.name.clone(),
+            required: d.required,
+            kept: entered
+                .kept
+                .iter()
+                .find(|(i, _, _)| *i == index)
+                .map(|(_, id, name)| (id.clone(), name.clone())),
+            error: {
+                let mut problems = vec![error_for(&format!("doc-{index}"))];
+                problems.extend(
+                    errors
+                        .iter()
+                        .filter(|e| e.field == "attachments" && e.reason.ends_with(&d.name))
+                        .map(|e| reason(lang, e)),
+                );
+                problems.retain(|p| !p.is_empty());
+                problems.join("; ")
+            },
+        })
+        .collect();
+    let agencies = state
+        .app
+        .agencies_at(&procedure.levels)
+        .await
+        .map_err(|e| PageError::new(lang, e))?
+        .into_iter()
+        .filter(|a| match (&user.role, &user.agency) {
+            (Role::Reception, Some(own)) => a.code == *own,
+            _ => true,
+        })
+        .map(|a| {
+            let chosen = a.code.as_str() == entered.agency;
+            (a.code.to_string(), a.name, chosen)
+        })
+        .collect();
+    let errors = errors
+        .iter()
+        .map(|e| (anchor(&e.field), reason(lang, e)))
+        .collect();
+    Ok(ApplyPage {
+        lang,
+        path: format!("/procedures/{}/apply", procedure.code),
+        code: procedure.code.to_string(),
+        name: procedure.name.clone(),
+        fields,
+        documents,
+        agencies,
+        for_official: user.role == Role::Reception,
+        applicant: entered.applicant,
+        draft: entered.draft,
+        errors,
+    })
+}
+
+/// The id of the input an error is about, for the error summary's links.
+fn anchor(field: &str) -> String {
+    if let Some(name) = field.strip_prefix("form.") {
+        return format!("f-{name}");
+    }
+    if field.starts_with("doc-") {
+        return field.to_owned();
+    }
+    if field == "attachments" {
+        return "documents".into();
+    }
+    field.to_owned()
+}
+
+/// A multipart form: its text fields and its files.
+struct Posted {
+    text: Vec<(String, String)>,
+    files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl Posted {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.text
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+async fn read_multipart(mut multipart: Multipart, limit: usize) -> Result<Posted, Failure> {
+    let too_large = || {
+        Failure::invalid(vec![InvalidField::bilingual(
+            "file",
+            format!("the form with its files is too large; each file may be at most {limit} bytes"),
+            format!("biểu mẫu và tệp quá lớn; mỗi tệp tối đa {limit} byte"),
+        )])
+    };
+    let mut posted = Posted {
+        text: Vec::new(),
+        files: Vec::new(),
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                // A file input left empty still sends a part with no name and no content.
+                if !file_name.is_empty() || !bytes.is_empty() {
+                    posted.files.push((name, file_name, bytes.to_vec()));
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(|_| too_large())?;
+                posted.text.push((name, text));
+            }
+        }
+    }
+    Ok(posted)
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = &signed.user;
+    let (procedure, served) = state
+        .app
+        .application(&code)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let posted = read_multipart(multipart, state.app.upload_limit())
+        .await
+        .map_err(|f| PageError::new(lang, f))?;
+    let mut errors = Vec::new();
+    let mut entered = Entered {
+        values: posted.text.clone(),
+        agency: posted.get("agency").unwrap_or_default().to_owned(),
+        applicant: posted.get("applicant").unwrap_or_default().to_owned(),
+        channel: posted.get("channel").unwrap_or("online").to_owned(),
+        draft: posted.get("draft").unwrap_or_default().to_owned(),
+        kept: Vec::new(),
+    };
+    for (i, _) in served.design.documents.iter().enumerate() {
+        if let Some(id) = posted.get(&format!("kept-{i}")) {
+            let name = posted.get(&format!("kept-name-{i}")).unwrap_or(id);
+            entered.kept.push((i, id.to_owned(), name.to_owned()));
+        }
+    }
+    for (name, file_name, bytes) in posted.files {
+        let Some(index) = name
+            .strip_prefix("doc-")
+            .and_then(|i| i.parse::<usize>().ok())
+            .filter(|i| *i < served.design.documents.len())
+        else {
+            continue;
+        };
+        match state.app.upload(user, &file_name, bytes).await {
+            Ok(a) => {
+                entered.kept.retain(|(i, _, _)| *i != index);
+                entered.kept.push((index, a.id, a.file_name));
+            }
+            Err(app::AppError::Invalid(fields)) => {
+                errors.extend(fields.into_iter().map(|f| InvalidField {
+                    field: format!("doc-{index}"),
+                    ..f
+                }))
+            }
+            Err(e) => return Err(PageError::new(lang, e)),
+        }
+    }
+    let attachments: Vec<AttachmentChoice> = entered
+        .kept
+        .iter()
+        .map(|(i, id, _)| AttachmentChoice {
+            document: served.design.documents[*i].name.clone(),
+            upload: id.clone(),
+        })
+        .collect();
+    let form = served.form.from_text(&entered.values);
+    let draft_id = (!entered.draft.is_empty()).then(|| entered.draft.clone());
+    if posted_intent(&entered.values) == "draft" && errors.is_empty() {
+        let saved = state
+            .app
+            .save_draft(
+                user,
+                SaveDraft {
+                    id: draft_id,
+                    procedure: code.clone(),
+                    agency: Some(entered.agency.clone()).filter(|a| !a.is_empty()),
+                    form,
+                    attachments,
+                },
+            )
+            .await;
+        return match saved {
+            Ok(_) => Ok(Redirect::to("/dossiers?saved=1").into_response()),
+            Err(app::AppError::Invalid(fields)) => {
+                let page =
+                    apply_view(&state, lang, user, &procedure, &served, entered, &fields).await?;
+                Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+            }
+            Err(e) => Err(PageError::new(lang, e)),
+        };
+    }
+    if !errors.is_empty() {
+        let page = apply_view(&state, lang, user, &procedure, &served, entered, &errors).await?;
+        return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
+    }
+    let channel = match entered.channel.as_str() {
+        "in_person" => Channel::InPerson,
+        "postal" => Channel::Postal,
+        _ => Channel::Online,
+    };
+    let request = SubmitDossier {
+        procedure: code.clone(),
+        agency: entered.agency.clone(),
+        channel,
+        form,
+        applicant: (user.role == Role::Reception).then(|| entered.applicant.clone()),
+        attachments,
+        draft: draft_id,
+    };
+    match state.app.submit_dossier(user, request, None).await {
+        Ok(submitted) => Ok(Redirect::to(&format!(
+            "/dossiers/{}?submitted=1",
+            urlencoding::encode(&submitted.dossier.code)
+        ))
+        .into_response()),
+        Err(app::AppError::Invalid(fields)) => {
+            let page =
+                apply_view(&state, lang, user, &procedure, &served, entered, &fields).await?;
+            Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}
+
+fn posted_intent(values: &[(String, String)]) -> &str {
+    values
+        .iter()
+        .find(|(k, _)| k == "intent")
+        .map_or("submit", |(_, v)| v.as_str())
+}
+
+// ---- lists ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dossiers.html")]
+struct ListPage {
+    lang: Lang,
+    path: String,
+    user_name: String,
+    official: bool,
+    tabs: Vec<(String, String, bool)>,
+    rows: Vec<ListRow>,
+    drafts: Vec<(String, String, String, String)>,
+    notice: String,
+}
+
+struct ListRow {
+    code: String,
+    procedure: String,
+    status: String,
+    submitted: String,
+    due: String,
+    overdue: bool,
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    status: Option<String>,
+    saved: Option<String>,
+}
+
+/// "My dossiers" for a citizen; the queue of their agency for an official.
+async fn dossier_list(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Query(q): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let user = &signed.user;
+    let official = user.role.is_official();
+    let wanted = q.status.as_deref().and_then(Status::from_code);
+    let status = match (official, q.status.as_deref()) {
+        // The reception queue comes first for officials.
+        (true, None) => Some(Status::Submitted),
+        _ => wanted,
+    };
+    let dossiers = state
+        .app
+        .list_dossiers(user, status, app::MAX_LIMIT, 0)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let now = chrono::Utc::now();
+    let mut rows = Vec::with_capacity(dossiers.len());
+    for d in dossiers {
+        rows.push(ListRow {
+            procedure: state
+                .app
+                .procedure_name(&d.procedure, d.procedure_version)
+                .await,
+            status: lang
+                .pick(d.state.status.name_vi(), d.state.status.name_en())
+                .into(),
+            submitted: local_time(d.submitted_at),
+            due: d.due_at.map(local_time).unwrap_or_default(),
+            overdue: d.due_at.is_some_and(|due| due < now) && d.ended_at.is_none(),
+            code: d.code,
+        });
+    }
+    let mut drafts = Vec::new();
+    if !official {
+        for draft in state
+            .app
+            .drafts(user)
+            .await
+            .map_err(|e| PageError::new(lang, e))?
+        {
+            drafts.push((
+                draft.id,
+                draft.procedure.to_string(),
+                state
+                    .app
+                    .procedure_name(&draft.procedure, app::today())
+                    .await,
+                local_time(draft.updated_at),
+            ));
+        }
+    }
+    let current = status.map(|s| s.code()).unwrap_or("all");
+    let tabs = if official {
+        [
+            Status::Submitted,
+            Status::Received,
+            Status::InProgress,
+            Status::SupplementRequested,
+            Status::Resolved,
+        ]
+        .iter()
+        .map(|s| {
+            (
+                s.code().to_owned(),
+                lang.pick(s.name_vi(), s.name_en()).to_owned(),
+            )
+        })
+        .chain(std::iter::once((
+            "all".to_owned(),
+            lang.pick("Tất cả", "All").to_owned(),
+        )))
+        .map(|(code, name)| {
+            let here = code == current;
+            (code, name, here)
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(render(&ListPage {
+        lang,
+        path: "/dossiers".into(),
+        user_name: user.full_name.clone(),
+        official,
+        tabs,
+        rows,
+        drafts,
+        notice: if q.saved.is_some() {
+            lang.pick("Đã lưu bản nháp.", "Draft saved.").into()
+        } else {
+            String::new()
+        },
+    }))
+}
+
+// ---- one dossier ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dossier.html")]
+struct DossierPage {
+    lang: Lang,
+    path: String,
+    code: String,
+    procedure: String,
+    procedure_code: String,
+    status: String,
+    national_status: String,
+    agency: String,
+    applicant: String,
+    channel: String,
+    submitted: String,
+    received: String,
+    due: String,
+    lookup_secret: String,
+    official: bool,
+    form: Vec<(String, String)>,
+    files: Vec<(String, String, String, String)>,
+    steps: Vec<(String, String, String)>,
+    timeline: Vec<TimelineEntry>,
+    actions: Vec<ActionForm>,
+    version: i64,
+    errors: Vec<String>,
+    notice: String,
+}
+
+struct TimelineEntry {
+    at: String,
+    what: String,
+    who: String,
+    detail: String,
+    notice: Option<u64>,
+}
+
+/// One action the reader may take now, with the inputs it needs.
+struct ActionForm {
+    code: &'static str,
+    label: String,
+    reason: bool,
+    agencies: Vec<(String, String)>,
+    extend: bool,
+    files: bool,
+    documents: Vec<String>,
+    rating: bool,
+    return_method: bool,
+}
+
+#[derive(Deserialize)]
+struct DossierParams {
+    submitted: Option<String>,
+}
+
+async fn dossier_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(code): Path<String>,
+    Query(q): Query<DossierParams>,
+) -> Result<Response, PageError> {
+    let ctx = state
+        .app
+        .dossier_context(&signed.user, &code)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let notice = if q.submitted.is_some() {
+        lang.pick(
+            "Đã nộp hồ sơ. Hãy in hoặc tải phiếu tiếp nhận: mã hồ sơ và mã tra cứu trên phiếu giúp tra cứu tình trạng hồ sơ.",
+            "Your dossier is submitted. Print or download the receipt: its code and lookup secret let you follow it.",
+        )
+        .into()
+    } else {
+        String::new()
+    };
+    let page = dossier_view(&state, lang, &signed.user, ctx, Vec::new(), notice).await?;
+    Ok(render(&page))
+}
+
+async fn dossier_view(
+    state: &AppState,
+    lang: Lang,
+    user: &User,
+    ctx: DossierContext,
+    errors: Vec<String>,
+    notice: String,
+) -> Result<DossierPage, PageError> {
+    let d = &ctx.dossier;
+    let form = ctx
+        .served
+        .form
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let value = d.form.get(&f.name)?;
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            Some((lang.pick(&f.title_vi, &f.title_en).to_owned(), text))
+        })
+        .collect();
+    let files = ctx
+        .files
+        .iter()
+        .map(|f| {
+            let document = if f.document == RESULT_DOCUMENT {
+                lang.pick("Kết quả giải quyết", "Result").to_owned()
+            } else {
+                f.document.clone()
+            };
+            (
+                f.id.clone(),
+                document,
+                f.file_name.clone(),
+                f.sha256.clone(),
+            )
+        })
+        .collect();
+    let steps = ctx
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                lang.pick(&s.name_vi, &s.name_en).to_owned(),
+                s.due_at.map(local_time).unwrap_or_default(),
+                s.done
+                    .as_ref()
+                    .map(|(at, who)| format!("{} — {who}", local_time(*at)))
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let timeline = ctx
+        .events
+        .iter()
+        .rev()
+        .map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+            let mut detail = Vec::new();
+            for (key, label) in [
+                ("reason", lang.pick("Lý do", "Reason")),
+                ("step_name", lang.pick("Bước", "Step")),
+                ("to_agency", lang.pick("Chuyển đến", "Sent to")),
+                ("satisfaction", lang.pick("Đánh giá", "Rating")),
+                ("comment", lang.pick("Góp ý", "Comment")),
+            ] {
+                if let Some(v) = payload.get(key).and_then(|v| v.as_str()) {
+                    let v = match Satisfaction::from_code(v) {
+                        Some(s) => lang.pick(s.name_vi(), s.name_en()).to_owned(),
+                        None => v.to_owned(),
+                    };
+                    detail.push(format!("{label}: {v}"));
+                }
+            }
+            if let Some(due) = payload
+                .get("due_at")
+                .and_then(|v| v.as_str())
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+            {
+                detail.push(format!(
+                    "{}: {}",
+                    lang.pick("Hẹn trả", "Due"),
+                    local_time(due.to_utc())
+                ));
+            }
+            TimelineEntry {
+                at: local_time(e.at),
+                what: format!(
+                    "{} — {}",
+                    lang.pick(e.action.name_vi(), e.action.name_en()),
+                    lang.pick(e.to_status.name_vi(), e.to_status.name_en())
+                ),
+                who: e.actor.clone(),
+                detail: detail.join(" · "),
+                notice: printed::notice_title(e.action).map(|_| e.sequence),
+            }
+        })
+        .collect();
+    let actions = action_forms(state, lang, user, &ctx).await?;
+    Ok(DossierPage {
+        lang,
+        path: format!("/dossiers/{}", d.code),
+        code: d.code.clone(),
+        procedure: ctx.procedure.name.clone(),
+        procedure_code: d.procedure.to_string(),
+        status: lang
+            .pick(d.state.status.name_vi(), d.state.status.name_en())
+            .into(),
+        national_status: d
+            .state
+            .status
+            .national_code()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        agency: ctx
+            .agency
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_default(),
+        applicant: ctx
+            .applicant
+            .as_ref()
+            .map_or_else(|| d.applicant.clone(), |u| u.full_name.clone()),
+        channel: lang.channel_name(d.channel).into(),
+        submitted: local_time(d.submitted_at),
+        received: d.received_at.map(local_time).unwrap_or_default(),
+        due: d.due_at.map(local_time).unwrap_or_default(),
+        lookup_secret: ctx.lookup_secret.clone(),
+        official: user.role.is_official(),
+        form,
+        files,
+        steps,
+        timeline,
+        actions,
+        version: d.version,
+        errors,
+        notice,
+    })
+}
+
+/// The actions the reader's role may take in the dossier's status (and, for a step, only
+/// when the current step is theirs).
+async fn action_forms(
+    state: &AppState,
+    lang: Lang,
+    user: &User,
+    ctx: &DossierContext,
+) -> Result<Vec<ActionForm>, PageError> {
+    let d = &ctx.dossier;
+    let design = &ctx.served.design;
+    let current = design.steps.get(d.state.steps_done as usize);
+    let next_level = design
+        .steps
+        .get(d.state.steps_done as usize + 1)
+        .and_then(|s| s.level.clone());
+    let mut forms = Vec::new();
+    for action in Action::ALL {
+        if action == Action::Submit || !user.role.may(action) || d.state.apply(action).is_err() {
+            continue;
+        }
+        let step_role = current.map(|s| s.role);
+        if action == Action::CompleteStep && step_role != Some(Role::Handler) {
+            continue;
+        }
+        if action == Action::Resolve && step_role != Some(Role::Approver) {
+            continue;
+        }
+        let levels: Option<Vec<String>> = match action {
+            Action::Transfer => Some(vec!["province".into(), "commune".into(), "central".into()]),
+            Action::CompleteStep => next_level.clone().map(|l| vec![l]),
+            _ => None,
+        };
+        let agencies = match levels {
+            Some(levels) => state
+                .app
+                .agencies_at(&levels)
+                .await
+                .map_err(|e| PageError::new(lang, e))?
+                .into_iter()
+                .filter(|a| a.code != d.agency)
+                .map(|a| (a.code.to_string(), a.name))
+                .collect(),
+            None => Vec::new(),
+        };
+        forms.push(ActionForm {
+            code: action.code(),
+            label: lang.pick(action.name_vi(), action.name_en()).into(),
+            reason: matches!(
+                action,
+                Action::Refuse
+                    | Action::RequestSupplement
+                    | Action::Stop
+                    | Action::ApologizeAndExtend
+            ),
+            agencies,
+            extend: action == Action::ApologizeAndExtend,
+            files: matches!(action, Action::Supplement | Action::Resolve),
+            documents: match action {
+                Action::Supplement => design.documents.iter().map(|d| d.name.clone()).collect(),
+                _ => Vec::new(),
+            },
+            rating: action == Action::Rate,
+            return_method: action == Action::Return,
+        });
+    }
+    Ok(forms)
+}
+
+async fn act(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = &signed.user;
+    let posted = read_multipart(multipart, state.app.upload_limit())
+        .await
+        .map_err(|f| PageError::new(lang, f))?;
+    let outcome = act_on(&state, user, &code, posted).await;
+    match outcome {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/dossiers/{}#history", urlencoding::encode(&code)))
+                .into_response(),
+        ),
+        Err(
+            e @ (app::AppError::Invalid(_)
+            | app::AppError::Conflict(_)
+            | app::AppError::Forbidden(_)),
+        ) => {
+            let failure = Failure::from(e);
+            let messages = if failure.invalid.is_empty() {
+                vec![failure.detail.clone()]
+            } else {
+                failure.invalid.iter().map(|f| reason(lang, f)).collect()
+            };
+            let ctx = state
+                .app
+                .dossier_context(user, &code)
+                .await
+                .map_err(|e| PageError::new(lang, e))?;
+            let page = dossier_view(&state, lang, user, ctx, messages, String::new()).await?;
+            Ok((failure.status, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}
+
+/// Turns a posted action form into an action: uploads its files, then acts.
+async fn act_on(state: &AppState, user: &User, code: &str, mut posted: Posted) -> app::Result<()> {
+    let action = posted
+        .get("action")
+        .and_then(Action::from_code)
+        .filter(|a| *a != Action::Submit)
+        .ok_or_else(|| app::AppError::invalid("action", "choose an action"))?;
+    let version = posted.get("version").and_then(|v| v.parse().ok());
+    let mut attachments = Vec::new();
+    for (_, file_name, bytes) in std::mem::take(&mut posted.files) {
+        let uploaded = state.app.upload(user, &file_name, bytes).await?;
+        let document = match action {
+            Action::Resolve => RESULT_DOCUMENT.to_owned(),
+            _ => posted.get("document").unwrap_or_default().to_owned(),
+        };
+        attachments.push(AttachmentChoice {
+            document,
+            upload: uploaded.id,
+        });
+    }
+    let input = ActionInput {
+        version,
+        reason: posted.get("reason").map(str::to_owned),
+        to_agency: posted.get("to_agency").map(str::to_owned),
+        extend_working_days: posted
+            .get("extend_working_days")
+            .and_then(|v| v.parse().ok()),
+        attachments,
+        form: None,
+        satisfaction: posted.get("satisfaction").and_then(Satisfaction::from_code),
+        comment: posted.get("comment").map(str::to_owned),
+        return_method: match posted.get("return_method") {
+            Some("postal") => Some(ReturnMethod::Postal),
+            Some("in_person") => Some(ReturnMethod::InPerson),
+            _ => Some(ReturnMethod::Online),
+        },
+    };
+    state.app.act(user, code, action, input).await?;
+    Ok(())
+}
+
+// ---- printed forms and files ---------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "printed.html")]
+struct PrintedPage {
+    lang: Lang,
+    doc: documents::PrintedDocument,
+    qr_svg: String,
+    pdf_href: String,
+    back: String,
+}
+
+/// The portal's own address as the visitor reached it, for QR codes.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// `receipt`, `control-sheet` or `notice-N`, each as a page or, with `.pdf`, as a PDF.
+async fn print(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    headers: HeaderMap,
+    Path((code, document)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (name, pdf) = match document.strip_suffix(".pdf") {
+        Some(name) => (name, true),
+        None => (document.as_str(), false),
+    };
+    let ctx = state
+        .app
+        .dossier_context(&signed.user, &code)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let base = base_url(&headers);
+    let not_found = || PageError::new(lang, Failure::not_found(format!("{code}/{document}")));
+    let doc = match name {
+        "receipt" => printed::receipt(&ctx, &base),
+        "control-sheet" if signed.user.role.is_official() => printed::control_sheet(&ctx),
+        other => {
+            let sequence: u64 = other
+                .strip_prefix("notice-")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(not_found)?;
+            let event = ctx
+                .events
+                .iter()
+                .find(|e| e.sequence == sequence)
+                .ok_or_else(not_found)?;
+            printed::notice(&ctx, event, &base).ok_or_else(not_found)?
+        }
+    };
+    if pdf {
+        let bytes = documents::render_pdf(&doc)
+            .map_err(|e| PageError::new(lang, app::AppError::Unavailable(e.to_string())))?;
+        let file_name = format!("{name}-{code}.pdf");
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{file_name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    let qr_svg = match &doc.qr {
+        Some(qr) => documents::qr_svg(&qr.url).unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(render(&PrintedPage {
+        lang,
+        qr_svg,
+        pdf_href: format!("/dossiers/{}/print/{name}.pdf", urlencoding::encode(&code)),
+        back: format!("/dossiers/{}", urlencoding::encode(&code)),
+        doc,
+    }))
+}
+
+/// A file, for its uploader or whoever may see its dossier. Always a download, never shown
+/// inline: the browser must not run what someone uploaded.
+async fn download(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (file, content) = state
+        .app
+        .file_for(&signed.user, &id)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(file_response(&file, content))
+}
+
+pub fn file_response(file: &domain::attachment::Attachment, content: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, file.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    urlencoding::encode(&file.file_name)
+                ),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        content,
+    )
+        .into_response()
+}

@@ -1,0 +1,113 @@
+//! Browser sessions: a token in an HttpOnly cookie, the same kind of token the API takes as a
+//! bearer. Forms are protected against cross-site posts by SameSite=Lax cookies and by
+//! refusing a POST whose Origin is another site.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::user::User;
+
+use crate::AppState;
+use crate::error::Failure;
+use crate::i18n::Lang;
+
+pub const COOKIE: &str = "motcua_session";
+
+/// The session token from the request's cookies.
+pub fn token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().strip_prefix("motcua_session="))
+        .map(str::to_owned)
+        .find(|t| !t.is_empty())
+}
+
+pub fn set_cookie(token: &str) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        app::SESSION_HOURS * 3600
+    )
+}
+
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// A signed-in person; pages that need one send others to the sign-in page and back.
+pub struct SignedIn {
+    pub user: User,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if parts.method == Method::POST && !same_origin(parts) {
+            let lang = Lang::from_request_parts(parts, state)
+                .await
+                .unwrap_or_default();
+            let failure = Failure {
+                status: axum::http::StatusCode::FORBIDDEN,
+                slug: "cross-site",
+                title: "A form from another site was refused",
+                title_vi: "Biểu mẫu gửi từ trang khác bị từ chối",
+                detail: "Open the page on this portal and send the form again.".into(),
+                invalid: Vec::new(),
+            };
+            return Err(crate::pages::PageError::new(lang, failure).into_response());
+        }
+        let to_sign_in = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next = if parts.method == Method::GET {
+                next
+            } else {
+                "/dossiers"
+            };
+            Redirect::to(&format!("/signin?next={}", urlencoding::encode(next))).into_response()
+        };
+        let Some(token) = token(parts) else {
+            return Err(to_sign_in());
+        };
+        match state.app.authenticate(&token).await {
+            Ok(user) => Ok(SignedIn { user, token }),
+            Err(app::AppError::Unauthorized) => Err(to_sign_in()),
+            Err(e) => {
+                let lang = Lang::from_request_parts(parts, state)
+                    .await
+                    .unwrap_or_default();
+                Err(crate::pages::PageError::new(lang, e).into_response())
+            }
+        }
+    }
+}
+
+/// Whether a POST comes from this site: its Origin (sent by every current browser on a
+/// POST) names the host the request was sent to. Requests without Origin are not from a
+/// browser form on another site.
+fn same_origin(parts: &Parts) -> bool {
+    let Some(origin) = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+}
