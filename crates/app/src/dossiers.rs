@@ -485,6 +485,18 @@ impl App {
                     )]));
                 }
                 next.state.steps_done = last + 1;
+                // A dossier handled elsewhere (liên thông) goes back to the one-stop shop
+                // that received it, which returns the result.
+                let events = self.store.dossier_events(&dossier.code).await?;
+                let receiving = events
+                    .first()
+                    .and_then(|e| e.agency.as_deref())
+                    .and_then(|a| AgencyCode::parse(a).ok());
+                if let Some(receiving) = receiving.filter(|r| *r != dossier.agency) {
+                    payload.insert("from_agency".into(), dossier.agency.to_string().into());
+                    payload.insert("to_agency".into(), receiving.to_string().into());
+                    next.agency = receiving;
+                }
             }
             Action::Return => {
                 let method = input.return_method.unwrap_or(ReturnMethod::Online);

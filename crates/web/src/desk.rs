@@ -487,7 +487,7 @@ async fn apply(
                     id: draft_id,
                     procedure: code.clone(),
                     agency: Some(entered.agency.clone()).filter(|a| !a.is_empty()),
-                    form,
+                    form: form.clone(),
                     attachments,
                 },
             )
@@ -503,6 +503,8 @@ async fn apply(
         };
     }
     if !errors.is_empty() {
+        // Show every problem at once: the form's too, not only the files'.
+        errors.extend(served.form.check(&form).into_iter().map(InvalidField::from));
         let page = apply_view(&state, lang, user, &procedure, &served, entered, &errors).await?;
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     }

@@ -12,6 +12,9 @@ use serde::Serialize;
 pub struct InvalidParam {
     pub name: String,
     pub reason: String,
+    /// The same in Vietnamese, where it is written for the people filling a form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_vi: Option<String>,
 }
 
 /// An RFC 9457 problem document.
@@ -104,6 +107,7 @@ impl Failure {
                 .map(|f| InvalidParam {
                     name: f.field.clone(),
                     reason: f.reason.clone(),
+                    reason_vi: f.reason_vi.clone(),
                 })
                 .collect(),
         }

@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod dossiers;
+mod journeys;
 mod pages;
 mod search;
 mod store_suite;
