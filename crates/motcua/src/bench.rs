@@ -152,3 +152,152 @@ fn measure(
     }
     Ok(())
 }
+
+/// `motcua bench transitions`: official actions over HTTP against the configured database.
+/// It starts the server in this process on a loopback port, submits `dossiers` dossiers, then
+/// `concurrency` clients carry each through four actions (receive, complete a step, apologise
+/// with a new date, stop), and prints actions per second and latency percentiles.
+pub async fn transitions(
+    config: &crate::config::Config,
+    dossiers: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let app = crate::server::build(config, true).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(crate::server::run(
+        app.clone(),
+        listener,
+        std::time::Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    let token = |user: &'static str| {
+        let app = app.clone();
+        async move { app.issue_token(user, chrono::Duration::hours(1)).await }
+    };
+    let (citizen, reception, handler) = (
+        token("demo-citizen").await?,
+        token("demo-reception").await?,
+        token("demo-handler").await?,
+    );
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({
+        "procedure": "1.014027", "agency": "001.00.00.H31", "channel": "online",
+        "form": {"ho_ten": "Nguyễn Văn An", "so_dinh_danh": "031201001234",
+                 "dien_thoai": "0912345678", "dia_chi": "12 Điện Biên Phủ, phường Hồng Bàng",
+                 "noi_dung": "Đề nghị hưởng trợ cấp hưu trí xã hội"}
+    });
+    let mut codes = Vec::with_capacity(dossiers);
+    for _ in 0..dossiers {
+        let response: serde_json::Value = client
+            .post(format!("{base}/api/v1/dossiers"))
+            .bearer_auth(&citizen)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        codes.push(
+            response["dossier"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    let steps: [(&str, serde_json::Value, bool); 4] = [
+        ("receive", serde_json::json!({}), false),
+        ("complete_step", serde_json::json!({}), true),
+        (
+            "apologize_and_extend",
+            serde_json::json!({"reason": "Cần xác minh thêm", "extend_working_days": 2}),
+            true,
+        ),
+        (
+            "stop",
+            serde_json::json!({"reason": "Người nộp đề nghị dừng"}),
+            true,
+        ),
+    ];
+    let codes = Arc::new(codes);
+    let steps = Arc::new(steps);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (client, base, codes, steps, next) = (
+            client.clone(),
+            base.clone(),
+            codes.clone(),
+            steps.clone(),
+            next.clone(),
+        );
+        let (reception, handler) = (reception.clone(), handler.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Histogram::<u64>::new(3)?;
+            let mut errors = 0u64;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else { break };
+                for (version, (action, extra, by_handler)) in steps.iter().enumerate() {
+                    let mut input = extra.clone();
+                    input["version"] = serde_json::json!(version as i64 + 1);
+                    let token = if *by_handler { &handler } else { &reception };
+                    let t = Instant::now();
+                    let response = client
+                        .post(format!("{base}/api/v1/dossiers/{code}/actions/{action}"))
+                        .bearer_auth(token)
+                        .json(&input)
+                        .send()
+                        .await?;
+                    if !response.status().is_success() {
+                        errors += 1;
+                    }
+                    response.bytes().await?;
+                    latencies.record(t.elapsed().as_micros() as u64)?;
+                }
+            }
+            anyhow::Ok((latencies, errors))
+        }));
+    }
+    let mut all = Histogram::<u64>::new(3)?;
+    let mut errors = 0;
+    for worker in workers {
+        let (latencies, e) = worker.await??;
+        all.add(&latencies)?;
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{} actions on {} dossiers ({:?}), {} clients: {:.0} actions/s; latency ms p50 {:.2} \
+         p95 {:.2} p99 {:.2} max {:.2}; {} errors",
+        all.len(),
+        codes.len(),
+        app.backend(),
+        concurrency,
+        all.len() as f64 / elapsed,
+        all.value_at_quantile(0.50) as f64 / 1e3,
+        all.value_at_quantile(0.95) as f64 / 1e3,
+        all.value_at_quantile(0.99) as f64 / 1e3,
+        all.max() as f64 / 1e3,
+        errors
+    );
+    let audit_start = Instant::now();
+    let report = app.verify_audit().await?;
+    println!(
+        "audit verify: {} events in {} dossiers in {:.2} s ({:.0} events/s), {}",
+        report.events,
+        report.dossiers,
+        audit_start.elapsed().as_secs_f64(),
+        report.events as f64 / audit_start.elapsed().as_secs_f64(),
+        if report.first_error.is_none() {
+            "intact"
+        } else {
+            "BROKEN"
+        }
+    );
+    Ok(())
+}

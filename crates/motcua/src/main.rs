@@ -170,6 +170,14 @@ enum Bench {
         #[arg(long, default_value_t = 2000)]
         rounds: usize,
     },
+    /// Official actions over HTTP on the configured database (with the demo data): actions
+    /// per second and latency, then an audit of the log.
+    Transitions {
+        #[arg(long, default_value_t = 5000)]
+        dossiers: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -235,6 +243,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
+        Command::Bench(Bench::Transitions {
+            dossiers,
+            concurrency,
+        }) => runtime.block_on(bench::transitions(&config, dossiers, concurrency)),
         Command::Calendar(command) => calendar(command),
         Command::Token { user, days } => runtime.block_on(async {
             let app = server::open_for_command(&config).await?;

@@ -42,6 +42,21 @@ impl PgStore {
         }
         Ok(outcome)
     }
+
+    /// JSON functions for the audit's one-row read of the event log.
+    const JSON_AGG: &str = "json_agg";
+    const JSON_ARRAY: &str = "json_build_array";
+
+    /// One action, one transaction.
+    async fn write_action(
+        &self,
+        write: crate::sql::ActionWrite,
+    ) -> Result<domain::dossier::Dossier> {
+        let mut tx = self.writer.begin().await?;
+        let stored = crate::sql::apply_action!(tx, &write).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
 }
 
 crate::sql::impl_store!(PgStore, Backend::Postgres);

@@ -782,56 +782,13 @@ macro_rules! impl_store {
                 event: domain::dossier::EventRecord,
                 files: &[domain::attachment::AttachmentLink],
             ) -> $crate::Result<domain::dossier::Dossier> {
-                let mut tx = self.writer.begin().await?;
-                // Claim the version first: a concurrent action on the same version finds no row.
-                let head: Option<(i64, String)> = sqlx::query_as(
-                    "UPDATE dossiers SET version = version + 1
-                     WHERE code = $1 AND version = $2
-                     RETURNING event_count, last_event_hash",
-                )
-                .bind(&next.code)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((count, last_hash)) = head else {
-                    return Err($crate::StoreError::Conflict(format!(
-                        "dossier {} changed since version {expected_version}; reload it and try again",
-                        next.code
-                    )));
+                let action = $crate::sql::ActionWrite {
+                    next: next.clone(),
+                    expected_version,
+                    event,
+                    files: files.to_vec(),
                 };
-                let event = domain::dossier::EventRecord {
-                    dossier_code: next.code.clone(),
-                    sequence: count as u64 + 1,
-                    ..event
-                }
-                .sealed(&last_hash);
-                let mut stored = next.clone();
-                stored.version = expected_version + 1;
-                stored.event_count = count + 1;
-                stored.last_event_hash = event.hash.clone();
-                sqlx::query(
-                    "UPDATE dossiers SET status = $2, state = $3, received_at = $4, due_at = $5,
-                       paused_at = $6, ended_at = $7, event_count = $8, last_event_hash = $9,
-                       agency_code = $10, form = $11
-                     WHERE code = $1",
-                )
-                .bind(&stored.code)
-                .bind(stored.state.status.code())
-                .bind($crate::sql::json_text(&stored.state))
-                .bind(stored.received_at)
-                .bind(stored.due_at)
-                .bind(stored.paused_at)
-                .bind(stored.ended_at)
-                .bind(stored.event_count)
-                .bind(&stored.last_event_hash)
-                .bind(stored.agency.as_str())
-                .bind($crate::sql::json_text(&stored.form))
-                .execute(&mut *tx)
-                .await?;
-                $crate::sql::link_files!(&mut *tx, &stored.code, &event.actor, files);
-                $crate::sql::insert_event!(&mut *tx, &event);
-                tx.commit().await?;
-                Ok(stored)
+                self.write_action(action).await
             }
 
             async fn dossier_events(
@@ -884,20 +841,25 @@ macro_rules! impl_store {
                     return Ok(chains);
                 };
                 // The sort order is the database's (its collation), so go by the text the
-                // database compares, and group events under their heads by exact code.
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM dossier_events WHERE dossier_code > $1 AND dossier_code <= $2
-                     ORDER BY dossier_code, sequence",
-                    $crate::sql::EVENT_COLUMNS
-                ))
-                .bind(after)
-                .bind(&last)
-                .fetch_all(&self.pool)
-                .await?;
+                // database compares, and group events under their heads by exact code. The
+                // events come as one JSON array: decoding thousands of rows one by one through
+                // the driver cost far more than hashing them.
+                let sql = format!(
+                    "SELECT CAST({agg}({array}(dossier_code, sequence, at, actor, agency_code,
+                       action, from_status, to_status, payload, prev_hash, hash)
+                       ORDER BY dossier_code, sequence) AS TEXT)
+                     FROM dossier_events WHERE dossier_code > $1 AND dossier_code <= $2",
+                    agg = Self::JSON_AGG,
+                    array = Self::JSON_ARRAY,
+                );
+                let (json,): (Option<String>,) = sqlx::query_as(&sql)
+                    .bind(after)
+                    .bind(&last)
+                    .fetch_one(&self.pool)
+                    .await?;
                 let mut by_code: std::collections::HashMap<String, Vec<domain::dossier::EventRecord>> =
                     std::collections::HashMap::new();
-                for row in rows {
-                    let event = $crate::sql::event_from_row!(row);
+                for event in $crate::sql::events_from_json(json.as_deref().unwrap_or("[]"))? {
                     by_code.entry(event.dossier_code.clone()).or_default().push(event);
                 }
                 let mut chains: Vec<$crate::Chain> = heads
@@ -943,6 +905,77 @@ macro_rules! impl_store {
         }
     };
 }
+
+/// An action to record: the dossier's next state, the version it was decided on, its event
+/// (sealed when written) and the uploads it attaches.
+pub(crate) struct ActionWrite {
+    pub next: domain::dossier::Dossier,
+    pub expected_version: i64,
+    pub event: domain::dossier::EventRecord,
+    pub files: Vec<domain::attachment::AttachmentLink>,
+}
+
+/// The writes of one action on an open transaction (or savepoint) `$conn`: claim the version,
+/// seal the event onto the chain, update the dossier, attach files. Evaluates to
+/// `Result<Dossier, StoreError>`; the caller commits or rolls back.
+macro_rules! apply_action {
+    ($conn:expr, $write:expr) => {
+        async {
+            let write: &$crate::sql::ActionWrite = $write;
+            let next = &write.next;
+            let expected_version = write.expected_version;
+            // Claim the version first: a concurrent action on the same version finds no row.
+            let head: Option<(i64, String)> = sqlx::query_as(
+                "UPDATE dossiers SET version = version + 1
+                 WHERE code = $1 AND version = $2
+                 RETURNING event_count, last_event_hash",
+            )
+            .bind(&next.code)
+            .bind(expected_version)
+            .fetch_optional(&mut *$conn)
+            .await?;
+            let Some((count, last_hash)) = head else {
+                return Err($crate::StoreError::Conflict(format!(
+                    "dossier {} changed since version {expected_version}; reload it and try again",
+                    next.code
+                )));
+            };
+            let event = domain::dossier::EventRecord {
+                dossier_code: next.code.clone(),
+                sequence: count as u64 + 1,
+                ..write.event.clone()
+            }
+            .sealed(&last_hash);
+            let mut stored = next.clone();
+            stored.version = expected_version + 1;
+            stored.event_count = count + 1;
+            stored.last_event_hash = event.hash.clone();
+            sqlx::query(
+                "UPDATE dossiers SET status = $2, state = $3, received_at = $4, due_at = $5,
+                   paused_at = $6, ended_at = $7, event_count = $8, last_event_hash = $9,
+                   agency_code = $10, form = $11
+                 WHERE code = $1",
+            )
+            .bind(&stored.code)
+            .bind(stored.state.status.code())
+            .bind($crate::sql::json_text(&stored.state))
+            .bind(stored.received_at)
+            .bind(stored.due_at)
+            .bind(stored.paused_at)
+            .bind(stored.ended_at)
+            .bind(stored.event_count)
+            .bind(&stored.last_event_hash)
+            .bind(stored.agency.as_str())
+            .bind($crate::sql::json_text(&stored.form))
+            .execute(&mut *$conn)
+            .await?;
+            $crate::sql::link_files!(&mut *$conn, &stored.code, &event.actor, &write.files);
+            $crate::sql::insert_event!(&mut *$conn, &event);
+            Ok::<_, $crate::StoreError>(stored)
+        }
+    };
+}
+pub(crate) use apply_action;
 
 /// What inserting a submission did.
 pub(crate) enum Inserted {
@@ -1294,6 +1327,51 @@ where
         sha256: row.try_get("sha256")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// One event as the audit query returns it: a JSON array of the event columns in order.
+type EventTuple = (
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// Events from the audit query's JSON array of arrays.
+pub(crate) fn events_from_json(
+    json: &str,
+) -> Result<Vec<domain::dossier::EventRecord>, StoreError> {
+    let tuples: Vec<EventTuple> = from_json("event log", json)?;
+    tuples
+        .into_iter()
+        .map(
+            |(code, sequence, at, actor, agency, action, from, to, payload, prev_hash, hash)| {
+                let at = chrono::DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| StoreError::Corrupt(format!("event {code}/{sequence}: {e}")))?
+                    .to_utc();
+                Ok(domain::dossier::EventRecord {
+                    action: self::action(&action)?,
+                    from_status: status(&from)?,
+                    to_status: status(&to)?,
+                    sequence: sequence as u64,
+                    dossier_code: code,
+                    at,
+                    actor,
+                    agency,
+                    payload,
+                    prev_hash,
+                    hash,
+                })
+            },
+        )
+        .collect()
 }
 
 pub(crate) const EVENT_COLUMNS: &str = "dossier_code, sequence, at, actor, agency_code, action, \

@@ -6,28 +6,37 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sql::Inserted;
+use domain::dossier::Dossier;
+
+use crate::sql::{ActionWrite, Inserted};
 use crate::{Backend, Result, StoreError};
 
-/// Submissions committed together at most.
+/// Writes committed together at most.
 const MAX_BATCH: usize = 64;
 
 /// SQLite in WAL mode: readers do not block the writer, and a crash loses nothing committed.
 /// SQLite takes one writer at a time, so writes go through a pool of one connection: they queue
 /// in order instead of retrying against a busy database, which kept tail latency high.
-/// Submissions go further: a writer task commits the ones waiting together (group commit),
-/// each in its own savepoint, so the per-transaction cost is shared.
+/// Submissions and actions go further: a writer task commits the ones waiting together (group
+/// commit), each in its own savepoint, so the per-transaction cost is shared.
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
-    submissions: mpsc::Sender<Submission>,
+    writes: mpsc::Sender<Write>,
 }
 
-struct Submission {
-    new: NewDossier,
-    template: CodeTemplate,
-    idempotency_key: Option<String>,
-    reply: oneshot::Sender<Result<Inserted>>,
+/// A write waiting for the group commit, with where its outcome goes.
+enum Write {
+    Submission {
+        new: NewDossier,
+        template: CodeTemplate,
+        idempotency_key: Option<String>,
+        reply: oneshot::Sender<Result<Inserted>>,
+    },
+    Action {
+        write: ActionWrite,
+        reply: oneshot::Sender<Result<Dossier>>,
+    },
 }
 
 impl SqliteStore {
@@ -47,12 +56,12 @@ impl SqliteStore {
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await?;
-        let (submissions, queue) = mpsc::channel(4 * MAX_BATCH);
+        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(commit_in_groups(writer.clone(), queue));
         Ok(Self {
             pool,
             writer,
-            submissions,
+            writes,
         })
     }
 
@@ -63,24 +72,38 @@ impl SqliteStore {
         idempotency_key: Option<&str>,
     ) -> Result<Inserted> {
         let (reply, answer) = oneshot::channel();
-        let submission = Submission {
+        self.queue(Write::Submission {
             new: new.clone(),
             template: template.clone(),
             idempotency_key: idempotency_key.map(str::to_owned),
             reply,
-        };
-        let stopped = || StoreError::Conflict("the database writer has stopped".into());
-        self.submissions
-            .send(submission)
-            .await
-            .map_err(|_| stopped())?;
+        })
+        .await?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    async fn write_action(&self, write: ActionWrite) -> Result<Dossier> {
+        let (reply, answer) = oneshot::channel();
+        self.queue(Write::Action { write, reply }).await?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// JSON functions for the audit's one-row read of the event log.
+    const JSON_AGG: &str = "json_group_array";
+    const JSON_ARRAY: &str = "json_array";
+
+    async fn queue(&self, write: Write) -> Result<()> {
+        self.writes.send(write).await.map_err(|_| stopped())
     }
 }
 
-/// Takes the submissions waiting (up to [`MAX_BATCH`]) and commits them in one transaction.
-/// A submission that fails rolls back its own savepoint only.
-async fn commit_in_groups(writer: SqlitePool, mut queue: mpsc::Receiver<Submission>) {
+fn stopped() -> StoreError {
+    StoreError::Conflict("the database writer has stopped".into())
+}
+
+/// Takes the writes waiting (up to [`MAX_BATCH`]) and commits them in one transaction.
+/// A write that fails rolls back its own savepoint only.
+async fn commit_in_groups(writer: SqlitePool, mut queue: mpsc::Receiver<Write>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -91,33 +114,70 @@ async fn commit_in_groups(writer: SqlitePool, mut queue: mpsc::Receiver<Submissi
         }
         match write_batch(&writer, &batch).await {
             Ok(outcomes) => {
-                for (submission, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = submission.reply.send(outcome);
+                for (write, outcome) in batch.into_iter().zip(outcomes) {
+                    match (write, outcome) {
+                        (Write::Submission { reply, .. }, Outcome::Submission(o)) => {
+                            let _ = reply.send(o);
+                        }
+                        (Write::Action { reply, .. }, Outcome::Action(o)) => {
+                            let _ = reply.send(o);
+                        }
+                        _ => unreachable!("outcomes follow the batch's order and kinds"),
+                    }
                 }
             }
             Err(e) => {
                 let message = e.to_string();
-                for submission in batch {
-                    let _ = submission
-                        .reply
-                        .send(Err(StoreError::Conflict(format!("not saved: {message}"))));
+                let failed = || StoreError::Conflict(format!("not saved: {message}"));
+                for write in batch {
+                    match write {
+                        Write::Submission { reply, .. } => {
+                            let _ = reply.send(Err(failed()));
+                        }
+                        Write::Action { reply, .. } => {
+                            let _ = reply.send(Err(failed()));
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-async fn write_batch(writer: &SqlitePool, batch: &[Submission]) -> Result<Vec<Result<Inserted>>> {
+enum Outcome {
+    Submission(Result<Inserted>),
+    Action(Result<Dossier>),
+}
+
+async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome>> {
     let mut tx = writer.begin().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    for s in batch {
+    for write in batch {
         // A nested transaction on the same connection is a SAVEPOINT.
         let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-        let key = s.idempotency_key.as_deref();
-        let outcome = crate::sql::insert_dossier!(savepoint, &s.new, &s.template, key).await;
-        match &outcome {
-            Ok(Inserted::Dossier(_)) => savepoint.commit().await?,
-            _ => savepoint.rollback().await?,
+        let (keep, outcome) = match write {
+            Write::Submission {
+                new,
+                template,
+                idempotency_key,
+                ..
+            } => {
+                let key = idempotency_key.as_deref();
+                let o = crate::sql::insert_dossier!(savepoint, new, template, key).await;
+                (
+                    matches!(o, Ok(Inserted::Dossier(_))),
+                    Outcome::Submission(o),
+                )
+            }
+            Write::Action { write, .. } => {
+                let o = crate::sql::apply_action!(savepoint, write).await;
+                (o.is_ok(), Outcome::Action(o))
+            }
+        };
+        if keep {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
         }
         outcomes.push(outcome);
     }
