@@ -28,13 +28,13 @@ pub struct SqliteStore {
 /// A write waiting for the group commit, with where its outcome goes.
 enum Write {
     Submission {
-        new: NewDossier,
+        new: Box<NewDossier>,
         template: CodeTemplate,
         idempotency_key: Option<String>,
         reply: oneshot::Sender<Result<Inserted>>,
     },
     Action {
-        write: ActionWrite,
+        write: Box<ActionWrite>,
         reply: oneshot::Sender<Result<Dossier>>,
     },
 }
@@ -73,7 +73,7 @@ impl SqliteStore {
     ) -> Result<Inserted> {
         let (reply, answer) = oneshot::channel();
         self.queue(Write::Submission {
-            new: new.clone(),
+            new: Box::new(new.clone()),
             template: template.clone(),
             idempotency_key: idempotency_key.map(str::to_owned),
             reply,
@@ -84,7 +84,11 @@ impl SqliteStore {
 
     async fn write_action(&self, write: ActionWrite) -> Result<Dossier> {
         let (reply, answer) = oneshot::channel();
-        self.queue(Write::Action { write, reply }).await?;
+        self.queue(Write::Action {
+            write: Box::new(write),
+            reply,
+        })
+        .await?;
         answer.await.map_err(|_| stopped())?
     }
 
