@@ -25,7 +25,9 @@ use crate::{App, AppError, Result};
 pub const TOKEN_DAYS: i64 = 30;
 const LOOKUP_KEY: &str = "lookup_secret_key";
 /// How many dossiers an audit reads at a time.
-const AUDIT_BATCH: i64 = 1000;
+const AUDIT_BATCH: i64 = 2000;
+/// How many audit batches are read at once.
+const AUDIT_READ_AHEAD: usize = 2;
 
 /// A submission as the applicant (or a reception officer) sends it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -738,35 +740,45 @@ impl App {
         })
     }
 
-    /// Checks every dossier's event chain against the head it records.
+    /// Checks every dossier's event chain against the head it records. Two batches are read
+    /// at once (each on its own connection) while the one before is checked, so that the
+    /// database, the decoding and the hashing keep both cores busy.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
         let mut report = AuditReport {
             dossiers: 0,
             events: 0,
             first_error: None,
         };
+        let mut batches = std::collections::VecDeque::new();
         let mut after = String::new();
+        let mut read_all = false;
         loop {
-            let chains = self.store.chains_after(&after, AUDIT_BATCH).await?;
-            let Some(last) = chains.iter().map(|c| c.dossier_code.clone()).max() else {
-                return Ok(report);
-            };
-            for chain in &chains {
-                report.dossiers += 1;
-                report.events += chain.events.len() as u64;
-                if let Err(e) = verify_chain(
-                    &chain.dossier_code,
-                    &chain.events,
-                    &chain.last_event_hash,
-                    chain.event_count as u64,
-                ) {
-                    report.first_error.get_or_insert(e);
+            while batches.len() < AUDIT_READ_AHEAD && !read_all {
+                let store = self.store.clone();
+                let start = after.clone();
+                batches.push_back(tokio::spawn(async move {
+                    store.chains_after(&start, AUDIT_BATCH).await
+                }));
+                // The last read (no dossiers after it) still reports events without a dossier.
+                match self.store.batch_end(&after, AUDIT_BATCH).await? {
+                    Some(end) => after = end,
+                    None => read_all = true,
                 }
             }
-            if report.first_error.is_some() {
+            let Some(batch) = batches.pop_front() else {
+                return Ok(report);
+            };
+            let chains = batch
+                .await
+                .map_err(|e| AppError::Unavailable(e.to_string()))??;
+            let (dossiers, events, error) = check_chains(&chains);
+            report.dossiers += dossiers;
+            report.events += events;
+            if error.is_some() {
+                report.first_error = error;
+                batches.iter().for_each(|b| b.abort());
                 return Ok(report);
             }
-            after = last;
         }
     }
 
@@ -844,6 +856,23 @@ impl App {
         // Another process may have set one first: use whatever is stored.
         Ok(self.store.meta(LOOKUP_KEY).await?.unwrap_or(key))
     }
+}
+
+/// Verifies a batch of chains: how many dossiers and events, and the first break.
+fn check_chains(chains: &[store::Chain]) -> (u64, u64, Option<ChainError>) {
+    let mut events = 0;
+    for (i, chain) in chains.iter().enumerate() {
+        events += chain.events.len() as u64;
+        if let Err(e) = verify_chain(
+            &chain.dossier_code,
+            &chain.events,
+            &chain.last_event_hash,
+            chain.event_count as u64,
+        ) {
+            return (i as u64 + 1, events, Some(e));
+        }
+    }
+    (chains.len() as u64, events, None)
 }
 
 /// The processing time the catalogue states for a channel (else for any channel). A fraction

@@ -202,6 +202,9 @@ pub trait Store: Send + Sync + 'static {
     async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
     /// The next `limit` dossiers after `after` (by code) with their events, for audits.
     async fn chains_after(&self, after: &str, limit: i64) -> Result<Vec<Chain>>;
+    /// The code of the `limit`-th dossier after `after` (or the last one, if fewer): where
+    /// the batch that [`Store::chains_after`] returns ends, known without reading it.
+    async fn batch_end(&self, after: &str, limit: i64) -> Result<Option<String>>;
 }
 
 /// Whose dossiers to list.

@@ -809,15 +809,35 @@ macro_rules! impl_store {
                 Ok(events)
             }
 
-            async fn chains_after(&self, after: &str, limit: i64) -> $crate::Result<Vec<$crate::Chain>> {
-                let heads: Vec<(String, i64, String)> = sqlx::query_as(
-                    "SELECT code, event_count, last_event_hash FROM dossiers
-                     WHERE code > $1 ORDER BY code LIMIT $2",
+            async fn batch_end(&self, after: &str, limit: i64) -> $crate::Result<Option<String>> {
+                let (end,): (Option<String>,) = sqlx::query_as(
+                    "SELECT MAX(code) FROM (SELECT code FROM dossiers WHERE code > $1
+                     ORDER BY code LIMIT $2) batch",
                 )
                 .bind(after)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_one(&self.pool)
                 .await?;
+                Ok(end)
+            }
+
+            async fn chains_after(&self, after: &str, limit: i64) -> $crate::Result<Vec<$crate::Chain>> {
+                // As one JSON array too (see the events below).
+                let sql = format!(
+                    "SELECT CAST({agg}({array}(code, event_count, last_event_hash) ORDER BY code)
+                       AS TEXT)
+                     FROM (SELECT code, event_count, last_event_hash FROM dossiers
+                           WHERE code > $1 ORDER BY code LIMIT $2) heads",
+                    agg = Self::JSON_AGG,
+                    array = Self::JSON_ARRAY,
+                );
+                let (json,): (Option<String>,) = sqlx::query_as(&sql)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let heads: Vec<(String, i64, String)> =
+                    $crate::sql::from_json("dossier heads", json.as_deref().unwrap_or("[]"))?;
                 let Some(last) = heads.last().map(|h| h.0.clone()) else {
                     // Events past the last dossier belong to no dossier: report them too.
                     let orphans = sqlx::query(&format!(
