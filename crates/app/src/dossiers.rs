@@ -444,7 +444,7 @@ impl App {
                     payload.insert("form_changed".into(), true.into());
                 }
                 if let (Some(paused), Some(due)) = (dossier.paused_at, dossier.due_at) {
-                    let due = extend_for_pause(&self.calendar, due, paused, now);
+                    let due = extend_for_pause(&self.calendar(), due, paused, now);
                     next.due_at = Some(due);
                     payload.insert("due_at".into(), due.to_rfc3339().into());
                 }
@@ -534,9 +534,12 @@ impl App {
                 let due = dossier.due_at.ok_or_else(|| {
                     AppError::Conflict("the dossier has no appointment to move".into())
                 })?;
-                let moved =
-                    self.calendar
-                        .due_at(due, days, TimeUnit::WorkingDays, &OfficeHours::default());
+                let moved = self.calendar().due_at(
+                    due,
+                    days,
+                    TimeUnit::WorkingDays,
+                    &OfficeHours::default(),
+                );
                 next.due_at = Some(moved);
                 payload.insert("due_at".into(), moved.to_rfc3339().into());
             }
@@ -830,7 +833,7 @@ impl App {
         };
         Ok(
             processing_time(&procedure, dossier.channel).map(|(amount, unit)| {
-                self.calendar
+                self.calendar()
                     .due_at(received, amount, unit, &OfficeHours::default())
             }),
         )

@@ -46,8 +46,6 @@ pub struct App {
     /// Small tables every search needs, read once per catalogue generation instead of on
     /// every request.
     lookups: Arc<RwLock<Arc<Lookups>>>,
-    /// The working-day calendar deadlines are counted on.
-    calendar: Arc<Calendar>,
     code_template: Arc<CodeTemplate>,
     /// The key for receipt secrets, read from the database once.
     lookup_key: Arc<tokio::sync::OnceCell<String>>,
@@ -71,6 +69,9 @@ struct Cache {
 struct Lookups {
     levels: Arc<[Level]>,
     life_events: Arc<[LifeEvent]>,
+    /// The working-day calendar deadlines are counted on: the statutory rules with the
+    /// decrees in the database.
+    calendar: Arc<Calendar>,
 }
 
 impl App {
@@ -87,7 +88,6 @@ impl App {
             store,
             index,
             lookups: Arc::default(),
-            calendar: Arc::new(Calendar::vietnam()),
             code_template: Arc::new(CodeTemplate::default()),
             lookup_key: Arc::default(),
             cache: Arc::default(),
@@ -179,12 +179,33 @@ impl App {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        let mut decrees = self.store.decrees().await?;
+        if decrees.is_empty() {
+            // A new database starts with the official announcements shipped with motcua.
+            decrees = domain::calendar::official_decrees();
+            self.store.put_decrees(&decrees).await?;
+        }
         let fresh = Lookups {
             levels: self.store.levels().await?.into(),
             life_events: self.store.life_events().await?.into(),
+            calendar: Arc::new(Calendar::new(&decrees)),
         };
         *self.lookups.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         Ok(())
+    }
+
+    /// The working-day calendar in force (statutory rules and the stored decrees).
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.lookups().calendar.clone()
+    }
+
+    /// Replaces the decrees of the years in a decree file (the shape of the shipped one);
+    /// servers pick them up with the next catalogue check.
+    pub async fn import_decrees(&self, json: &str) -> Result<Vec<i32>> {
+        let decrees = domain::calendar::parse_decrees(json)?;
+        self.store.put_decrees(&decrees).await?;
+        self.reload_lookups().await?;
+        Ok(decrees.iter().map(|d| d.year).collect())
     }
 
     pub fn backend(&self) -> Backend {

@@ -95,7 +95,7 @@ impl App {
             .enumerate()
             .map(|(i, step)| {
                 let due_at = match (dossier.received_at, time) {
-                    (Some(received), Some((total, unit))) => Some(self.calendar.due_at(
+                    (Some(received), Some((total, unit))) => Some(self.calendar().due_at(
                         received,
                         served.design.days_until_end_of(i, total),
                         unit,

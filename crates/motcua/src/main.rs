@@ -104,6 +104,9 @@ enum CalendarCommand {
         #[arg(long)]
         year: i32,
     },
+    /// Replace the decreed days off and make-up working days of the years in FILE (the shape
+    /// of `crates/domain/src/calendar/vn-days-off-2024-2026.json`) in the database.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -247,7 +250,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dossiers,
             concurrency,
         }) => runtime.block_on(bench::transitions(&config, dossiers, concurrency)),
-        Command::Calendar(command) => calendar(command),
+        Command::Calendar(command) => runtime.block_on(async {
+            // The calendar is the database's: statutory rules plus the stored decrees.
+            let app = server::open_for_command(&config).await?;
+            calendar(&app, command).await
+        }),
         Command::Token { user, days } => runtime.block_on(async {
             let app = server::open_for_command(&config).await?;
             println!(
@@ -287,11 +294,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn calendar(command: CalendarCommand) -> anyhow::Result<()> {
+async fn calendar(app: &app::App, command: CalendarCommand) -> anyhow::Result<()> {
     use domain::TimeUnit;
-    use domain::calendar::{Calendar, OfficeHours, vietnam_offset};
-    let calendar = Calendar::vietnam();
+    use domain::calendar::{OfficeHours, vietnam_offset};
+    let calendar = app.calendar();
     match command {
+        CalendarCommand::Import { file } => {
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let years = app.import_decrees(&json).await?;
+            println!("decrees stored for {years:?}");
+        }
         CalendarCommand::Due {
             from,
             working_days,

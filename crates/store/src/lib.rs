@@ -130,6 +130,11 @@ pub trait Store: Send + Sync + 'static {
         file_name: &str,
     ) -> Result<Option<FormTemplate>>;
 
+    /// The decreed calendar years, oldest first.
+    async fn decrees(&self) -> Result<Vec<domain::calendar::YearDecree>>;
+    /// Replaces the given years' decrees; counts as a catalogue change, so servers reload.
+    async fn put_decrees(&self, decrees: &[domain::calendar::YearDecree]) -> Result<()>;
+
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 

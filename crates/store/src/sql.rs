@@ -432,6 +432,49 @@ macro_rules! impl_store {
                 }))
             }
 
+            async fn decrees(&self) -> $crate::Result<Vec<domain::calendar::YearDecree>> {
+                let rows: Vec<(i32, String, String)> = sqlx::query_as(
+                    "SELECT year, days_off, weekend_workdays FROM calendar_decrees ORDER BY year",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(year, days_off, workdays)| {
+                        let what = format!("calendar decree {year}");
+                        Ok(domain::calendar::YearDecree {
+                            year,
+                            days_off: $crate::sql::from_json(&what, &days_off)?,
+                            working_weekend_days: $crate::sql::from_json(&what, &workdays)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn put_decrees(
+                &self,
+                decrees: &[domain::calendar::YearDecree],
+            ) -> $crate::Result<()> {
+                let mut tx = self.writer.begin().await?;
+                for d in decrees {
+                    sqlx::query(
+                        "INSERT INTO calendar_decrees (year, days_off, weekend_workdays, updated_at)
+                         VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (year) DO UPDATE SET days_off = excluded.days_off,
+                           weekend_workdays = excluded.weekend_workdays,
+                           updated_at = excluded.updated_at",
+                    )
+                    .bind(d.year)
+                    .bind($crate::sql::json_text(&d.days_off))
+                    .bind($crate::sql::json_text(&d.working_weekend_days))
+                    .bind(chrono::Utc::now())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                $crate::sql::bump_generation!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn meta(&self, key: &str) -> $crate::Result<Option<String>> {
                 let row: Option<(String,)> =
                     sqlx::query_as("SELECT value FROM meta WHERE key = $1")

@@ -26,7 +26,7 @@ const OFFICIAL_DECREES: &str = include_str!("vn-days-off-2024-2026.json");
 const FIRST_YEAR: i32 = 1900;
 const LAST_YEAR: i32 = 2199;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Holiday {
     pub date: NaiveDate,
     pub name: String,
@@ -74,6 +74,12 @@ impl Default for OfficeHours {
 pub struct Calendar {
     days_off: HashMap<NaiveDate, String>,
     working_weekend_days: HashSet<NaiveDate>,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Self::vietnam()
+    }
 }
 
 impl Calendar {

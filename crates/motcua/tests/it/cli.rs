@@ -270,9 +270,15 @@ async fn a_running_server_picks_up_an_import_from_the_command_line() {
 
 #[test]
 fn calendar_commands() {
+    // The calendar lives in the database (seeded with the shipped decrees).
+    let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .arg("--data-dir")
+            .arg(dir.path())
             .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
             .output()
             .unwrap()
     };
@@ -319,6 +325,37 @@ fn calendar_commands() {
         "2026-11-25T17:00:00+07:00",
         "16:00 in Hanoi is after the cut-off"
     );
+
+    // The operator edits the decrees: with 24 and 25 November 2026 decreed days off, the
+    // deadline moves to the 26th.
+    let decree = dir.path().join("decree.json");
+    std::fs::write(
+        &decree,
+        r#"{"years": {"2026": {"days_off": [{"date": "2026-11-24", "name": "Ngày Văn hóa"},
+            {"date": "2026-11-25", "name": "Ngày nghỉ bù"}]}}}"#,
+    )
+    .unwrap();
+    let imported = run(&["calendar", "import", decree.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let moved = run(&[
+        "calendar",
+        "due",
+        "--from",
+        "2026-11-20T09:00:00Z",
+        "--working-days",
+        "1",
+        "--cutoff",
+        "15:00",
+    ]);
+    assert_eq!(text(&moved.stdout).trim(), "2026-11-26T17:00:00+07:00");
+    std::fs::write(
+        &decree,
+        r#"{"years": {"2026": {"days_off": [], "weekend_workdays": ["2026-11-25"]}}}"#,
+    )
+    .unwrap();
+    let refused = run(&["calendar", "import", decree.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("2026-11-25 is not a Saturday or Sunday"));
 
     let missing = run(&["calendar", "due", "--from", "2026-11-20T09:00:00Z"]);
     assert!(!missing.status.success());
