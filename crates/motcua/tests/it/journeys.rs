@@ -536,6 +536,28 @@ async fn notices_apologies_and_endings(db: Db) {
         "15 Điện Biên Phủ, phường Hồng Bàng"
     );
 
+    // A financial obligation: processing waits for the payment, then goes on.
+    let asked = act(
+        &t,
+        &handler,
+        &code,
+        "request_payment",
+        json!({"version": 5}),
+    )
+    .await;
+    assert_eq!(asked["national_status"], 6);
+    let (status, _) = try_act(&t, &handler, &code, "complete_step", json!({"version": 6})).await;
+    assert_eq!(status, 409, "nothing moves until it is paid");
+    let paid = act(
+        &t,
+        &handler,
+        &code,
+        "confirm_payment",
+        json!({"version": 6}),
+    )
+    .await;
+    assert_eq!(paid["national_status"], 4);
+
     // Refusal with its notice; withdrawal by the citizen; a stop by the handler.
     let refused = submit().await.1["dossier"]["code"]
         .as_str()
