@@ -574,6 +574,8 @@ struct ProcedurePage {
     events: Vec<(String, String)>,
     versions: Vec<String>,
     effective_from: String,
+    /// Whether the procedure takes dossiers online (its catalogue lists the online channel).
+    applies_online: bool,
 }
 
 async fn procedure(
@@ -663,6 +665,10 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
     ProcedurePage {
         lang,
         path: format!("/procedures/{}", p.code),
+        applies_online: p.online != OnlineService::None
+            && p.channels
+                .iter()
+                .any(|c| c.channel == domain::Channel::Online),
         online_label: lang.online_name(p.online).into(),
         online_class: online_class(p.online),
         online_note: lang

@@ -88,7 +88,10 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     assert!(signin.contains("Mật khẩu"));
     assert_eq!(sign_in(&t, &b, "demo-citizen", "demo").await, 303);
 
-    // The e-form comes from the procedure's JSON Schema, with its documents.
+    // The procedure page leads to the e-form, which comes from the procedure's JSON Schema,
+    // with its documents.
+    let (_, procedure) = page(&t, &b, "/procedures/1.001193").await;
+    assert!(procedure.contains("href=\"/procedures/1.001193/apply\""));
     let (status, form) = page(&t, &b, "/procedures/1.001193/apply").await;
     assert_eq!(status, 200);
     assert!(form.contains("Họ, chữ đệm, tên của trẻ") && form.contains("Giấy chứng sinh"));
