@@ -79,6 +79,15 @@ impl App {
         Ok((attachment, content))
     }
 
+    /// One of the actor's own uploads not yet in a dossier (a draft's files).
+    pub async fn own_upload(&self, actor: &User, id: &str) -> Result<Option<Attachment>> {
+        Ok(self
+            .store
+            .attachment(id)
+            .await?
+            .filter(|a| a.owner == actor.username && a.dossier_code.is_none()))
+    }
+
     pub async fn dossier_files(&self, actor: &User, code: &str) -> Result<Vec<Attachment>> {
         self.visible_dossier(actor, code).await?;
         Ok(self.store.dossier_attachments(code).await?)

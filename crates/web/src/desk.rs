@@ -209,13 +209,18 @@ async fn apply_page(
             .unwrap_or_default();
         entered.agency = draft.agency.map(|a| a.to_string()).unwrap_or_default();
         for (document, upload) in draft.attachments {
-            if let Some(i) = served
-                .design
-                .documents
-                .iter()
-                .position(|d| d.name == document)
+            let documents = &served.design.documents;
+            let Some(i) = documents.iter().position(|d| d.name == document) else {
+                continue;
+            };
+            // An upload used since (or gone) is simply not offered again.
+            if let Some(file) = state
+                .app
+                .own_upload(&signed.user, &upload)
+                .await
+                .map_err(|e| PageError::new(lang, e))?
             {
-                entered.kept.push((i, upload.clone(), upload));
+                entered.kept.push((i, file.id, file.file_name));
             }
         }
         entered.draft = draft.id;

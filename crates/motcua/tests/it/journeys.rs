@@ -131,7 +131,7 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     half.push(("intent", "draft"));
     let response = b
         .post(t.url("/procedures/1.001193/apply"))
-        .multipart(multipart(&half, vec![]))
+        .multipart(multipart(&half, vec![("doc-0", "ban-nhap.pdf", PDF)]))
         .send()
         .await
         .unwrap();
@@ -147,6 +147,10 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     let draft_id = draft_link.rsplit('=').next().unwrap().to_owned();
     let (_, reopened) = page(&t, &b, &draft_link).await;
     assert!(reopened.contains("value=\"Nguyễn Văn An\""));
+    assert!(
+        reopened.contains("ban-nhap.pdf"),
+        "the draft keeps its file"
+    );
     assert!(reopened.contains(&format!("value=\"{draft_id}\"")));
 
     // Submitting the completed draft with its document gives a dossier and a receipt.
