@@ -16,13 +16,6 @@ pub const DEMO_PASSWORD: &str = "demo";
 const EFFECTIVE_FROM: (i32, u32, u32) = (2025, 7, 1);
 const LOADED_KEY: &str = "demo_data_sha256";
 
-#[derive(serde::Deserialize)]
-struct DemoService {
-    procedure: String,
-    effective_from: chrono::NaiveDate,
-    design: domain::service::ServiceDesign,
-}
-
 impl App {
     /// Loads the demo data unless this exact data is already loaded (a fast restart).
     pub async fn load_demo(&self) -> Result<bool> {
@@ -52,12 +45,7 @@ impl App {
         self.upsert_users(&users).await?;
         let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
         self.set_password(&names, DEMO_PASSWORD).await?;
-        let services: Vec<DemoService> = serde_json::from_slice(SERVICES)
-            .map_err(|e| crate::AppError::invalid("demo/services.json", e.to_string()))?;
-        for s in services {
-            self.put_service_design(None, &s.procedure, s.effective_from, s.design)
-                .await?;
-        }
+        self.import_service_designs(SERVICES).await?;
         self.store.set_meta(LOADED_KEY, &digest).await?;
         Ok(true)
     }

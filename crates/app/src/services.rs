@@ -17,7 +17,57 @@ pub struct Served {
     pub designed: bool,
 }
 
+/// One entry of a service design file: `[{"procedure", "effective_from", "design"}]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesignRecord {
+    pub procedure: String,
+    pub effective_from: chrono::NaiveDate,
+    pub design: ServiceDesign,
+}
+
 impl App {
+    /// Stores the designs of a file after checking every one of them: a bad entry is named by
+    /// its index and nothing is stored.
+    pub async fn import_service_designs(&self, bytes: &[u8]) -> Result<usize> {
+        let records: Vec<DesignRecord> = serde_json::from_slice(bytes).map_err(|e| {
+            AppError::invalid("file", format!("not a list of service designs: {e}"))
+        })?;
+        let mut errors = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let field = format!("[{i}]");
+            let Ok(code) = ProcedureCode::parse(&r.procedure) else {
+                errors.push(domain::InvalidField::new(
+                    format!("{field}.procedure"),
+                    format!("'{}' is not a procedure code", r.procedure),
+                ));
+                continue;
+            };
+            match self.store.procedure(&code, r.effective_from).await? {
+                None => errors.push(domain::InvalidField::new(
+                    format!("{field}.procedure"),
+                    format!("no procedure has the code {code}"),
+                )),
+                Some(p) => {
+                    if let Err(e) = r.design.clone().filled_from(&p).validate() {
+                        errors.push(domain::InvalidField::new(
+                            format!("{field}.design"),
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        for r in &records {
+            self.put_service_design(None, &r.procedure, r.effective_from, r.design.clone())
+                .await?;
+        }
+        Ok(records.len())
+    }
+
     /// How a procedure version is served: its own design, or the generic one.
     pub async fn served(&self, procedure: &Procedure) -> Result<Arc<Served>> {
         let key = (procedure.code.clone(), procedure.effective_from);

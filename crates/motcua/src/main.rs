@@ -124,6 +124,10 @@ enum Import {
     Agencies { file: PathBuf },
     /// Life events: a JSON array of {code, name_vi, name_en, description_vi, procedures}.
     LifeEvents { file: PathBuf },
+    /// How procedures are served online: a JSON array of {procedure, effective_from, design:
+    /// {form (a JSON Schema, null for the generic form), documents, steps}}, as in
+    /// demo/services.json. All are checked before any is stored.
+    Services { file: PathBuf },
     /// The file of a form template named by a procedure's required documents.
     FormTemplate {
         /// Procedure code, e.g. 1.014027.
@@ -403,6 +407,13 @@ async fn import(config: Config, what: Import) -> anyhow::Result<()> {
                 .await
                 .context("nothing was imported")?;
             println!("{}: {n} agencies imported or updated", file.display());
+        }
+        Import::Services { file } => {
+            let n = app
+                .import_service_designs(&read(&file)?)
+                .await
+                .context("nothing was imported")?;
+            println!("{}: {n} service designs stored", file.display());
         }
         Import::LifeEvents { file } => {
             let n = app

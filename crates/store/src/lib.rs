@@ -155,7 +155,7 @@ pub trait Store: Send + Sync + 'static {
     async fn set_passwords(&self, hashes: &[(String, String)]) -> Result<()>;
     async fn password_hash(&self, username: &str) -> Result<Option<String>>;
 
-    /// Stores how a procedure is served from a version on.
+    /// Stores how a procedure is served from a version on; counts as a catalogue change.
     async fn put_service_design(
         &self,
         code: &ProcedureCode,

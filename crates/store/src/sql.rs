@@ -602,6 +602,7 @@ macro_rules! impl_store {
                 effective_from: chrono::NaiveDate,
                 design: &domain::service::ServiceDesign,
             ) -> $crate::Result<()> {
+                let mut tx = self.writer.begin().await?;
                 sqlx::query(
                     "INSERT INTO service_designs (procedure_code, effective_from, body, updated_at)
                      VALUES ($1, $2, $3, $4)
@@ -612,9 +613,12 @@ macro_rules! impl_store {
                 .bind(effective_from)
                 .bind($crate::sql::json_text(design))
                 .bind(chrono::Utc::now())
-                .execute(&self.writer)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::sql::conflict(e, &format!("service design of {code}")))?;
+                // Servers drop their cached designs with the next catalogue check.
+                $crate::sql::bump_generation!(&mut *tx);
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -371,3 +371,67 @@ fn calendar_commands() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("--from"));
 }
+
+#[tokio::test]
+async fn operators_import_service_designs() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(Db::Sqlite, dir.path()).await;
+    let demo = demo_file();
+    let imported = motcua(
+        dir.path(),
+        &url,
+        &[
+            "import",
+            "procedures",
+            demo.to_str().unwrap(),
+            "--effective-from",
+            "2025-07-01",
+        ],
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let steps = |first: u32| {
+        serde_json::json!([
+            {"name_vi": "Thẩm định", "name_en": "Assess", "role": "handler", "share": first},
+            {"name_vi": "Phê duyệt", "name_en": "Approve", "role": "approver", "share": 20}
+        ])
+    };
+    let file = dir.path().join("services.json");
+    let write = |entries: serde_json::Value| std::fs::write(&file, entries.to_string()).unwrap();
+
+    // A bad entry is named, and nothing is stored, not even the good one before it.
+    write(serde_json::json!([
+        {"procedure": "1.014027", "effective_from": "2025-07-01",
+         "design": {"form": null, "steps": steps(80)}},
+        {"procedure": "1.014028", "effective_from": "2025-07-01",
+         "design": {"form": null, "steps": steps(70)}}
+    ]));
+    let refused = motcua(
+        dir.path(),
+        &url,
+        &["import", "services", file.to_str().unwrap()],
+    );
+    assert!(!refused.status.success());
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("[1].design") && message.contains("add up to 90%"),
+        "{message}"
+    );
+
+    write(serde_json::json!([
+        {"procedure": "1.014027", "effective_from": "2025-07-01",
+         "design": {"form": null, "steps": steps(80)}}
+    ]));
+    let stored = motcua(
+        dir.path(),
+        &url,
+        &["import", "services", file.to_str().unwrap()],
+    );
+    assert!(stored.status.success(), "{}", text(&stored.stderr));
+    let config = crate::support::config(&url, dir.path());
+    let app = motcua::server::open_for_command(&config).await.unwrap();
+    let (_, served) = app.application("1.014027").await.unwrap();
+    assert!(served.designed);
+    assert_eq!(served.design.steps[0].share, 80);
+    let (_, generic) = app.application("1.014028").await.unwrap();
+    assert!(!generic.designed, "the refused file stored nothing");
+}

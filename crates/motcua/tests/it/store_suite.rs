@@ -305,3 +305,130 @@ async fn concurrent_submissions_commit_alone_or_together(db: Db) {
         assert_eq!(stored.event_count, 1);
     }
 }
+
+on_both_backends!(files_join_a_dossier_with_its_event_or_not_at_all);
+async fn files_join_a_dossier_with_its_event_or_not_at_all(db: Db) {
+    use domain::attachment::{Attachment, AttachmentLink};
+    use domain::dossier::{CodeTemplate, NewDossier};
+    let (store, _dir) = open(db).await;
+    let today = chrono::Utc::now();
+    let procedures = sample(&*store, today.date_naive()).await;
+    store.import_procedures(&procedures, &|_| {}).await.unwrap();
+    store
+        .upsert_agencies(&[agency("001.00.00.H31", None, "commune")])
+        .await
+        .unwrap();
+    let person = |username: &str| domain::user::User {
+        username: username.into(),
+        full_name: username.into(),
+        role: domain::user::Role::Citizen,
+        agency: None,
+    };
+    store
+        .upsert_users(&[person("citizen"), person("other")])
+        .await
+        .unwrap();
+    let file = |id: &str, owner: &str| Attachment {
+        id: id.into(),
+        owner: owner.into(),
+        dossier_code: None,
+        document: String::new(),
+        file_name: format!("{id}.pdf"),
+        content_type: "application/pdf".into(),
+        size: 10,
+        sha256: "ab".repeat(32),
+        created_at: today,
+    };
+    store
+        .put_attachment(&file("mine", "citizen"))
+        .await
+        .unwrap();
+    store
+        .put_attachment(&file("theirs", "other"))
+        .await
+        .unwrap();
+    let link = |id: &str| AttachmentLink {
+        id: id.into(),
+        document: "Tờ khai".into(),
+        sha256: "ab".repeat(32),
+    };
+    let new = |files: Vec<AttachmentLink>| NewDossier {
+        procedure: ProcedureCode::parse("1.001193").unwrap(),
+        procedure_version: today.date_naive(),
+        agency: AgencyCode::parse("001.00.00.H31").unwrap(),
+        channel: domain::Channel::Online,
+        applicant: "citizen".into(),
+        submitted_by: "citizen".into(),
+        form: serde_json::json!({}),
+        attachments: files,
+        submitted_at: today,
+    };
+    let template = CodeTemplate::default();
+
+    // Someone else's upload fails the whole submission: no dossier, no event, no link.
+    let refused = store
+        .create_dossier(&new(vec![link("mine"), link("theirs")]), &template, None)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let scope = store::DossierFilter {
+        scope: store::DossierScope::Applicant("citizen".into()),
+        status: None,
+        limit: 10,
+        offset: 0,
+    };
+    assert!(store.list_dossiers(&scope).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .attachment("mine")
+            .await
+            .unwrap()
+            .unwrap()
+            .dossier_code,
+        None
+    );
+
+    // The own upload joins the dossier with its first event.
+    let created = store
+        .create_dossier(&new(vec![link("mine")]), &template, None)
+        .await
+        .unwrap()
+        .dossier;
+    let files = store.dossier_attachments(&created.code).await.unwrap();
+    assert_eq!((files.len(), files[0].document.as_str()), (1, "Tờ khai"));
+    let events = store.dossier_events(&created.code).await.unwrap();
+    assert!(
+        events[0].payload.contains(&"ab".repeat(32)),
+        "the event lists the file's hash"
+    );
+
+    // An upload already in a dossier cannot join another, and the action writes nothing.
+    let next = domain::dossier::Dossier {
+        state: created
+            .state
+            .apply(domain::dossier::Action::Withdraw)
+            .unwrap(),
+        ..created.clone()
+    };
+    let event = domain::dossier::EventRecord {
+        dossier_code: created.code.clone(),
+        sequence: 0,
+        at: today,
+        actor: "citizen".into(),
+        agency: None,
+        action: domain::dossier::Action::Withdraw,
+        from_status: created.state.status,
+        to_status: next.state.status,
+        payload: "{}".into(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    let again = store
+        .record_action(&next, created.version, event, &[link("mine")])
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let unchanged = store.dossier(&created.code).await.unwrap().unwrap();
+    assert_eq!((unchanged.version, unchanged.event_count), (1, 1));
+}
