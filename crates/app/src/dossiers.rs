@@ -573,7 +573,13 @@ impl App {
         };
         Ok(self
             .store
-            .record_action(&next, version, event, &files)
+            .record_action(
+                &next,
+                version,
+                event,
+                &files,
+                &domain::stats::Tally::of(&dossier),
+            )
             .await?)
     }
 
@@ -803,7 +809,7 @@ impl App {
     }
 
     /// Whether `agency` is the actor's agency or below it.
-    async fn within_subtree(&self, actor: &User, agency: &AgencyCode) -> Result<bool> {
+    pub(crate) async fn within_subtree(&self, actor: &User, agency: &AgencyCode) -> Result<bool> {
         let Some(root) = &actor.agency else {
             return Ok(false);
         };

@@ -11,6 +11,7 @@ mod error;
 mod files;
 mod services;
 mod sheets;
+mod stats;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -35,6 +36,7 @@ pub use files::MAX_UPLOAD_BYTES;
 pub use search::{Card, Facets, Hit};
 pub use services::Served;
 pub use sheets::{DossierContext, StepPlan};
+pub use stats::{CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest};
 pub use store::{Backend, FormTemplate, ImportReport, Progress};
 
 pub type Result<T> = std::result::Result<T, AppError>;

@@ -62,7 +62,7 @@ impl std::fmt::Display for ProcedureCode {
 }
 
 /// Submission channel; national codes 1, 2 and 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     InPerson,

@@ -67,6 +67,17 @@ enum Command {
     /// the lunar calendar at UTC+7, observed days, and the announced days off for 2024–2026).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The statistics counters the events keep.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recompute every counter from the event log; exits non-zero listing each difference.
+    Verify,
+    /// Replace every counter with what the event log gives.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -286,6 +297,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Some(e) => anyhow::bail!("the event log was tampered with: {e}"),
             }
+        }),
+        Command::Stats(StatsCommand::Verify) => runtime.block_on(async {
+            let app = server::open_for_command(&config).await?;
+            let differences = app.verify_stats().await?;
+            if differences.is_empty() {
+                println!("every counter matches the event log");
+                return Ok(());
+            }
+            for d in differences.iter().take(50) {
+                eprintln!(
+                    "{} {} {} {:?} {}: stored {}, events give {}",
+                    d.key.day,
+                    d.key.agency,
+                    d.key.procedure,
+                    d.key.channel,
+                    d.key.metric.code(),
+                    d.stored,
+                    d.from_events
+                );
+            }
+            anyhow::bail!(
+                "{} counters differ from the event log; `motcua stats rebuild` repairs them",
+                differences.len()
+            )
+        }),
+        Command::Stats(StatsCommand::Rebuild) => runtime.block_on(async {
+            let app = server::open_for_command(&config).await?;
+            let n = app.rebuild_stats().await?;
+            println!("{n} counters rebuilt from the event log");
+            Ok(())
         }),
         Command::Migrate => runtime.block_on(async {
             server::open_store(&config).await?;

@@ -196,13 +196,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
     /// Records an action: `next` becomes the dossier's state if it is still at
     /// `expected_version` (else [`StoreError::Conflict`]), `files` (uploads of the actor's)
-    /// become its documents, and `event` is sealed onto its chain; all or nothing.
+    /// become its documents, `event` is sealed onto its chain, and the statistics counters the
+    /// event adds to (given the dossier `before` it) go up; all or nothing.
     async fn record_action(
         &self,
         next: &Dossier,
         expected_version: i64,
         event: EventRecord,
         files: &[AttachmentLink],
+        before: &domain::stats::Tally,
     ) -> Result<Dossier>;
     async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
     /// The next `limit` dossiers after `after` (by code) with their events, for audits.
@@ -210,6 +212,16 @@ pub trait Store: Send + Sync + 'static {
     /// The code of the `limit`-th dossier after `after` (or the last one, if fewer): where
     /// the batch that [`Store::chains_after`] returns ends, known without reading it.
     async fn batch_end(&self, after: &str, limit: i64) -> Result<Option<String>>;
+
+    /// Counters summed as the query asks, from the counter rows alone.
+    async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatRow>>;
+    /// Every counter, for `stats verify`.
+    async fn counters(&self) -> Result<std::collections::BTreeMap<domain::stats::CounterKey, i64>>;
+    /// Replaces every counter with `totals` in one transaction (`stats rebuild`).
+    async fn replace_counters(
+        &self,
+        totals: &std::collections::BTreeMap<domain::stats::CounterKey, i64>,
+    ) -> Result<()>;
 }
 
 /// Whose dossiers to list.
@@ -241,7 +253,41 @@ pub struct Chain {
     pub dossier_code: String,
     pub event_count: i64,
     pub last_event_hash: String,
+    /// The dossier's procedure and channel (empty for events whose dossier is gone).
+    pub procedure: String,
+    pub channel: String,
     pub events: Vec<EventRecord>,
+}
+
+/// How statistics are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsGroup {
+    /// One group: the whole subtree and period.
+    Total,
+    Agency,
+    Procedure,
+    Channel,
+    /// `YYYY-MM`.
+    Month,
+}
+
+/// Counters summed over an agency subtree and a period of days (both ends included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub root: AgencyCode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group: StatsGroup,
+    pub procedure: Option<ProcedureCode>,
+    pub channel: Option<domain::Channel>,
+}
+
+/// One summed counter: its group (empty for the total), metric and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    pub group: String,
+    pub metric: domain::stats::Metric,
+    pub value: i64,
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and runs its migrations.

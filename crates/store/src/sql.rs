@@ -828,12 +828,14 @@ macro_rules! impl_store {
                 expected_version: i64,
                 event: domain::dossier::EventRecord,
                 files: &[domain::attachment::AttachmentLink],
+                before: &domain::stats::Tally,
             ) -> $crate::Result<domain::dossier::Dossier> {
                 let action = $crate::sql::ActionWrite {
                     next: next.clone(),
                     expected_version,
                     event,
                     files: files.to_vec(),
+                    tally: before.clone(),
                 };
                 self.write_action(action).await
             }
@@ -856,6 +858,88 @@ macro_rules! impl_store {
                 Ok(events)
             }
 
+            async fn stats(
+                &self,
+                query: &$crate::StatsQuery,
+            ) -> $crate::Result<Vec<$crate::StatRow>> {
+                let group = match query.group {
+                    $crate::StatsGroup::Total => "''",
+                    $crate::StatsGroup::Agency => "agency_code",
+                    $crate::StatsGroup::Procedure => "procedure_code",
+                    $crate::StatsGroup::Channel => "channel",
+                    $crate::StatsGroup::Month => "substr(CAST(day AS TEXT), 1, 7)",
+                };
+                let sql = format!(
+                    "WITH RECURSIVE subtree (code) AS (
+                         SELECT code FROM agencies WHERE code = $1
+                         UNION ALL
+                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                     SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
+                     FROM dossier_stats
+                     WHERE agency_code IN (SELECT code FROM subtree) AND day >= $2 AND day <= $3
+                       AND ($4 = '' OR procedure_code = $4) AND ($5 = '' OR channel = $5)
+                     GROUP BY grp, metric ORDER BY grp, metric"
+                );
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(&sql)
+                    .bind(query.root.as_str())
+                    .bind(query.from)
+                    .bind(query.to)
+                    .bind(query.procedure.as_ref().map(|p| p.as_str()).unwrap_or(""))
+                    .bind(query.channel.map(|c| $crate::sql::name_of(&c)).unwrap_or_default())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(group, metric, value)| {
+                        let metric = domain::stats::Metric::from_code(&metric).ok_or_else(|| {
+                            $crate::StoreError::Corrupt(format!("unknown metric {metric}"))
+                        })?;
+                        Ok($crate::StatRow { group, metric, value })
+                    })
+                    .collect()
+            }
+
+            async fn counters(
+                &self,
+            ) -> $crate::Result<std::collections::BTreeMap<domain::stats::CounterKey, i64>> {
+                let rows: Vec<(chrono::NaiveDate, String, String, String, String, i64)> =
+                    sqlx::query_as(
+                        "SELECT day, agency_code, procedure_code, channel, metric, value
+                         FROM dossier_stats",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = std::collections::BTreeMap::new();
+                for (day, agency, procedure, channel, metric, value) in rows {
+                    let what = format!("counter {day} {agency} {procedure} {channel} {metric}");
+                    let key = domain::stats::CounterKey {
+                        day,
+                        agency: domain::AgencyCode::parse(&agency)
+                            .map_err($crate::sql::corrupt(&what))?,
+                        procedure: domain::ProcedureCode::parse(&procedure)
+                            .map_err($crate::sql::corrupt(&what))?,
+                        channel: $crate::sql::parse_name("channel", &channel)?,
+                        metric: domain::stats::Metric::from_code(&metric).ok_or_else(|| {
+                            $crate::StoreError::Corrupt(format!("{what}: unknown metric"))
+                        })?,
+                    };
+                    out.insert(key, value);
+                }
+                Ok(out)
+            }
+
+            async fn replace_counters(
+                &self,
+                totals: &std::collections::BTreeMap<domain::stats::CounterKey, i64>,
+            ) -> $crate::Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("DELETE FROM dossier_stats").execute(&mut *tx).await?;
+                for (key, value) in totals {
+                    $crate::sql::add_to_counter!(&mut *tx, key, *value);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn batch_end(&self, after: &str, limit: i64) -> $crate::Result<Option<String>> {
                 let (end,): (Option<String>,) = sqlx::query_as(
                     "SELECT MAX(code) FROM (SELECT code FROM dossiers WHERE code > $1
@@ -871,10 +955,10 @@ macro_rules! impl_store {
             async fn chains_after(&self, after: &str, limit: i64) -> $crate::Result<Vec<$crate::Chain>> {
                 // As one JSON array too (see the events below).
                 let sql = format!(
-                    "SELECT CAST({agg}({array}(code, event_count, last_event_hash) ORDER BY code)
-                       AS TEXT)
-                     FROM (SELECT code, event_count, last_event_hash FROM dossiers
-                           WHERE code > $1 ORDER BY code LIMIT $2) heads",
+                    "SELECT CAST({agg}({array}(code, event_count, last_event_hash, procedure_code,
+                       channel) ORDER BY code) AS TEXT)
+                     FROM (SELECT code, event_count, last_event_hash, procedure_code, channel
+                           FROM dossiers WHERE code > $1 ORDER BY code LIMIT $2) heads",
                     agg = Self::JSON_AGG,
                     array = Self::JSON_ARRAY,
                 );
@@ -883,7 +967,7 @@ macro_rules! impl_store {
                     .bind(limit)
                     .fetch_one(&self.pool)
                     .await?;
-                let heads: Vec<(String, i64, String)> =
+                let heads: Vec<(String, i64, String, String, String)> =
                     $crate::sql::from_json("dossier heads", json.as_deref().unwrap_or("[]"))?;
                 let Some(last) = heads.last().map(|h| h.0.clone()) else {
                     // Events past the last dossier belong to no dossier: report them too.
@@ -902,6 +986,8 @@ macro_rules! impl_store {
                             dossier_code: event.dossier_code.clone(),
                             event_count: 0,
                             last_event_hash: domain::dossier::chain::GENESIS.to_owned(),
+                            procedure: String::new(),
+                            channel: String::new(),
                             events: vec![event],
                         });
                     }
@@ -931,11 +1017,15 @@ macro_rules! impl_store {
                 }
                 let mut chains: Vec<$crate::Chain> = heads
                     .into_iter()
-                    .map(|(code, event_count, last_event_hash)| $crate::Chain {
-                        events: by_code.remove(&code).unwrap_or_default(),
-                        dossier_code: code,
-                        event_count,
-                        last_event_hash,
+                    .map(|(code, event_count, last_event_hash, procedure, channel)| {
+                        $crate::Chain {
+                            events: by_code.remove(&code).unwrap_or_default(),
+                            dossier_code: code,
+                            event_count,
+                            last_event_hash,
+                            procedure,
+                            channel,
+                        }
                     })
                     .collect();
                 // Events whose dossier row is gone.
@@ -944,6 +1034,8 @@ macro_rules! impl_store {
                         dossier_code: code,
                         event_count: 0,
                         last_event_hash: domain::dossier::chain::GENESIS.to_owned(),
+                        procedure: String::new(),
+                        channel: String::new(),
                         events,
                     });
                 }
@@ -980,6 +1072,8 @@ pub(crate) struct ActionWrite {
     pub expected_version: i64,
     pub event: domain::dossier::EventRecord,
     pub files: Vec<domain::attachment::AttachmentLink>,
+    /// What the counters need about the dossier just before the action.
+    pub tally: domain::stats::Tally,
 }
 
 /// The writes of one action on an open transaction (or savepoint) `$conn`: claim the version,
@@ -1038,6 +1132,9 @@ macro_rules! apply_action {
             .await?;
             $crate::sql::link_files!(&mut *$conn, &stored.code, &event.actor, &write.files);
             $crate::sql::insert_event!(&mut *$conn, &event);
+            for key in domain::stats::deltas(&event, &write.tally) {
+                $crate::sql::add_to_counter!(&mut *$conn, &key, 1);
+            }
             Ok::<_, $crate::StoreError>(stored)
         }
     };
@@ -1141,6 +1238,10 @@ macro_rules! insert_dossier {
             .map_err(|e| $crate::sql::conflict(e, &format!("dossier {code}")))?;
             $crate::sql::insert_event!(&mut *$conn, &event);
             $crate::sql::link_files!(&mut *$conn, &code, &new.submitted_by, &new.attachments);
+            let tally = domain::stats::Tally::of(&dossier);
+            for key in domain::stats::deltas(&event, &tally) {
+                $crate::sql::add_to_counter!(&mut *$conn, &key, 1);
+            }
             if let Some(key) = idempotency_key {
                 let inserted = sqlx::query(
                     "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
@@ -1216,6 +1317,29 @@ macro_rules! link_files {
     }};
 }
 pub(crate) use link_files;
+
+/// Adds `$value` to one statistics counter.
+macro_rules! add_to_counter {
+    ($executor:expr, $key:expr, $value:expr) => {{
+        let key: &domain::stats::CounterKey = $key;
+        let value: i64 = $value;
+        sqlx::query(
+            "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (agency_code, day, procedure_code, channel, metric)
+               DO UPDATE SET value = dossier_stats.value + excluded.value",
+        )
+        .bind(key.day)
+        .bind(key.agency.as_str())
+        .bind(key.procedure.as_str())
+        .bind($crate::sql::name_of(&key.channel))
+        .bind(key.metric.code())
+        .bind(value)
+        .execute($executor)
+        .await?;
+    }};
+}
+pub(crate) use add_to_counter;
 
 macro_rules! bump_generation {
     ($executor:expr) => {

@@ -35,6 +35,7 @@ use crate::params::SearchParams;
         crate::dossier_api::save_draft,
         crate::dossier_api::list_drafts,
         crate::dossier_api::delete_draft,
+        crate::stats_api::stats,
     ),
     components(schemas(Problem, InvalidParam)),
     modifiers(&BearerAuth)
@@ -58,6 +59,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .merge(crate::dossier_api::routes(upload_limit))
+        .merge(crate::stats_api::routes())
         .route("/openapi.json", get(openapi))
         .route("/procedures", get(list_procedures))
         .route("/procedures/{code}", get(get_procedure))

@@ -11,6 +11,7 @@ pub(crate) mod pages;
 mod params;
 mod printed;
 mod session;
+mod stats_api;
 
 use std::time::Duration;
 

@@ -114,7 +114,7 @@ pub async fn try_upload(t: &TestApp, token: &str, name: &str, content: &[u8]) ->
 }
 
 /// Runs SQL straight on the database, as someone tampering with it would.
-async fn tamper(url: &str, sql: &str) {
+pub async fn tamper(url: &str, sql: &str) {
     if url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(url).await.unwrap();
         sqlx::query(sql).execute(&pool).await.unwrap();

@@ -7,5 +7,6 @@ mod dossiers;
 mod journeys;
 mod pages;
 mod search;
+mod stats;
 mod store_suite;
 mod support;

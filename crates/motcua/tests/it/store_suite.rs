@@ -426,7 +426,13 @@ async fn files_join_a_dossier_with_its_event_or_not_at_all(db: Db) {
         hash: String::new(),
     };
     let again = store
-        .record_action(&next, created.version, event, &[link("mine")])
+        .record_action(
+            &next,
+            created.version,
+            event,
+            &[link("mine")],
+            &domain::stats::Tally::of(&created),
+        )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let unchanged = store.dossier(&created.code).await.unwrap().unwrap();

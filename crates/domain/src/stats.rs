@@ -1,0 +1,350 @@
+//! Statistics counters, kept by the events themselves: each event adds to a few counters keyed
+//! by day (in Vietnam), agency, procedure and channel. The same function gives the additions
+//! when an event is written and when the whole log is replayed to check the counters, so the
+//! two can only disagree if the stored data was changed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::vietnam_offset;
+use crate::dossier::record::Satisfaction;
+use crate::dossier::timeliness::{Timeliness, judge};
+use crate::dossier::{Action, EventRecord};
+use crate::{AgencyCode, Channel, ProcedureCode};
+
+/// What a counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Submitted,
+    Received,
+    Refused,
+    Withdrawn,
+    Stopped,
+    ResolvedEarly,
+    ResolvedOnTime,
+    ResolvedLate,
+    /// Resolved where the procedure states no processing time to judge against.
+    ResolvedUndated,
+    Returned,
+    SupplementRequested,
+    PaymentConfirmed,
+    Apologized,
+    TransferredIn,
+    TransferredOut,
+    RatedSatisfied,
+    RatedDissatisfied,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 17] = [
+        Metric::Submitted,
+        Metric::Received,
+        Metric::Refused,
+        Metric::Withdrawn,
+        Metric::Stopped,
+        Metric::ResolvedEarly,
+        Metric::ResolvedOnTime,
+        Metric::ResolvedLate,
+        Metric::ResolvedUndated,
+        Metric::Returned,
+        Metric::SupplementRequested,
+        Metric::PaymentConfirmed,
+        Metric::Apologized,
+        Metric::TransferredIn,
+        Metric::TransferredOut,
+        Metric::RatedSatisfied,
+        Metric::RatedDissatisfied,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Metric::Submitted => "submitted",
+            Metric::Received => "received",
+            Metric::Refused => "refused",
+            Metric::Withdrawn => "withdrawn",
+            Metric::Stopped => "stopped",
+            Metric::ResolvedEarly => "resolved_early",
+            Metric::ResolvedOnTime => "resolved_on_time",
+            Metric::ResolvedLate => "resolved_late",
+            Metric::ResolvedUndated => "resolved_undated",
+            Metric::Returned => "returned",
+            Metric::SupplementRequested => "supplement_requested",
+            Metric::PaymentConfirmed => "payment_confirmed",
+            Metric::Apologized => "apologized",
+            Metric::TransferredIn => "transferred_in",
+            Metric::TransferredOut => "transferred_out",
+            Metric::RatedSatisfied => "rated_satisfied",
+            Metric::RatedDissatisfied => "rated_dissatisfied",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+}
+
+/// The key of one counter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CounterKey {
+    pub day: NaiveDate,
+    pub agency: AgencyCode,
+    pub procedure: ProcedureCode,
+    pub channel: Channel,
+    pub metric: Metric,
+}
+
+/// What the counters need to know about a dossier just before an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub procedure: ProcedureCode,
+    pub channel: Channel,
+    /// The agency holding the dossier: events count there.
+    pub holder: AgencyCode,
+    pub due_at: Option<DateTime<Utc>>,
+    pub supplement_requests: u32,
+}
+
+impl Tally {
+    /// The tally before an action on `dossier` (its stored state).
+    pub fn of(dossier: &crate::dossier::Dossier) -> Self {
+        Self {
+            procedure: dossier.procedure.clone(),
+            channel: dossier.channel,
+            holder: dossier.agency.clone(),
+            due_at: dossier.due_at,
+            supplement_requests: dossier.state.supplement_requests,
+        }
+    }
+}
+
+/// The counters an event adds one to, given the dossier just before it.
+pub fn deltas(event: &EventRecord, before: &Tally) -> Vec<CounterKey> {
+    let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+    let text = |key: &str| payload.get(key).and_then(|v| v.as_str());
+    let day = event.at.with_timezone(&vietnam_offset()).date_naive();
+    let key = |agency: &AgencyCode, metric| CounterKey {
+        day,
+        agency: agency.clone(),
+        procedure: before.procedure.clone(),
+        channel: before.channel,
+        metric,
+    };
+    let here = |metric| vec![key(&before.holder, metric)];
+    let moved = || {
+        text("to_agency")
+            .and_then(|a| AgencyCode::parse(a).ok())
+            .filter(|to| *to != before.holder)
+    };
+    match event.action {
+        Action::Submit => here(Metric::Submitted),
+        Action::Receive => here(Metric::Received),
+        Action::Refuse => here(Metric::Refused),
+        Action::Withdraw => here(Metric::Withdrawn),
+        Action::Stop => here(Metric::Stopped),
+        Action::Return => here(Metric::Returned),
+        Action::RequestSupplement => here(Metric::SupplementRequested),
+        Action::ConfirmPayment => here(Metric::PaymentConfirmed),
+        Action::ApologizeAndExtend => here(Metric::Apologized),
+        Action::Rate => match text("satisfaction").and_then(Satisfaction::from_code) {
+            Some(Satisfaction::Dissatisfied) => here(Metric::RatedDissatisfied),
+            Some(_) => here(Metric::RatedSatisfied),
+            None => Vec::new(),
+        },
+        Action::Resolve => {
+            let metric = match before.due_at {
+                None => Metric::ResolvedUndated,
+                Some(due) => match judge(due, event.at, before.supplement_requests) {
+                    Timeliness::Early => Metric::ResolvedEarly,
+                    Timeliness::OnTime => Metric::ResolvedOnTime,
+                    Timeliness::Late => Metric::ResolvedLate,
+                },
+            };
+            // Resolved where it was handled; a hand-back to the receiving one-stop shop is
+            // not a transfer of work.
+            here(metric)
+        }
+        Action::Transfer | Action::CompleteStep => match moved() {
+            Some(to) => vec![
+                key(&before.holder, Metric::TransferredOut),
+                key(&to, Metric::TransferredIn),
+            ],
+            None => Vec::new(),
+        },
+        Action::Supplement | Action::RequestPayment => Vec::new(),
+    }
+}
+
+/// Replays a dossier's events to get every counter addition, as the writes made them.
+/// `procedure` and `channel` are the dossier's (they never change).
+pub fn replay(
+    procedure: &ProcedureCode,
+    channel: Channel,
+    events: &[EventRecord],
+) -> Vec<CounterKey> {
+    let Some(first) = events.first() else {
+        return Vec::new();
+    };
+    let Some(holder) = first
+        .agency
+        .as_deref()
+        .and_then(|a| AgencyCode::parse(a).ok())
+    else {
+        return Vec::new();
+    };
+    let mut tally = Tally {
+        procedure: procedure.clone(),
+        channel,
+        holder,
+        due_at: None,
+        supplement_requests: 0,
+    };
+    let mut out = Vec::new();
+    for event in events {
+        out.extend(deltas(event, &tally));
+        let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+        if let Some(due) = payload
+            .get("due_at")
+            .and_then(|v| v.as_str())
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+        {
+            tally.due_at = Some(due.to_utc());
+        }
+        if let Some(to) = payload
+            .get("to_agency")
+            .and_then(|v| v.as_str())
+            .and_then(|a| AgencyCode::parse(a).ok())
+        {
+            tally.holder = to;
+        }
+        if event.action == Action::RequestSupplement {
+            tally.supplement_requests += 1;
+        }
+    }
+    out
+}
+
+/// Counter additions summed by key.
+pub fn totals(keys: impl IntoIterator<Item = CounterKey>) -> BTreeMap<CounterKey, i64> {
+    let mut out = BTreeMap::new();
+    for key in keys {
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dossier::Status;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_local_timezone(vietnam_offset())
+            .unwrap()
+            .to_utc()
+    }
+
+    fn event(action: Action, when: DateTime<Utc>, payload: serde_json::Value) -> EventRecord {
+        EventRecord {
+            dossier_code: "d".into(),
+            sequence: 0,
+            at: when,
+            actor: "x".into(),
+            agency: Some("001.00.00.H31".into()),
+            action,
+            from_status: Status::Submitted,
+            to_status: Status::Received,
+            payload: payload.to_string(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_transferred_dossier_counts_where_it_was_at_each_step() {
+        let due = at(20, 17).to_rfc3339();
+        let events = [
+            event(Action::Submit, at(10, 9), serde_json::json!({})),
+            event(
+                Action::Receive,
+                at(10, 10),
+                serde_json::json!({"due_at": due}),
+            ),
+            event(
+                Action::CompleteStep,
+                at(12, 9),
+                serde_json::json!({"to_agency": "000.00.03.H31"}),
+            ),
+            event(Action::RequestSupplement, at(13, 9), serde_json::json!({})),
+            event(
+                Action::Resolve,
+                at(19, 9),
+                serde_json::json!({"to_agency": "001.00.00.H31"}),
+            ),
+            event(Action::Return, at(19, 15), serde_json::json!({})),
+            event(
+                Action::Rate,
+                at(19, 16),
+                serde_json::json!({"satisfaction": "satisfied"}),
+            ),
+        ];
+        let procedure = ProcedureCode::parse("1.010824").unwrap();
+        let keys = replay(&procedure, Channel::InPerson, &events);
+        let counted: Vec<(u32, &str, &str)> = keys
+            .iter()
+            .map(|k| {
+                use chrono::Datelike;
+                (k.day.day(), k.agency.as_str(), k.metric.code())
+            })
+            .collect();
+        let ward = "001.00.00.H31";
+        let department = "000.00.03.H31";
+        assert_eq!(
+            counted,
+            [
+                (10, ward, "submitted"),
+                (10, ward, "received"),
+                (12, ward, "transferred_out"),
+                (12, department, "transferred_in"),
+                (13, department, "supplement_requested"),
+                (19, department, "resolved_early"),
+                (19, ward, "returned"),
+                (19, ward, "rated_satisfied"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_supplement_request_makes_it_late() {
+        let tally = Tally {
+            procedure: ProcedureCode::parse("1.000001").unwrap(),
+            channel: Channel::Online,
+            holder: AgencyCode::parse("001.00.00.H31").unwrap(),
+            due_at: Some(at(20, 17)),
+            supplement_requests: 2,
+        };
+        let resolved = deltas(
+            &event(Action::Resolve, at(11, 9), serde_json::json!({})),
+            &tally,
+        );
+        assert_eq!(resolved[0].metric, Metric::ResolvedLate);
+        let on_the_day = Tally {
+            supplement_requests: 0,
+            ..tally.clone()
+        };
+        let resolved = deltas(
+            &event(Action::Resolve, at(20, 16), serde_json::json!({})),
+            &on_the_day,
+        );
+        assert_eq!(resolved[0].metric, Metric::ResolvedOnTime);
+        for m in Metric::ALL {
+            assert_eq!(Metric::from_code(m.code()), Some(m));
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Statistics from the counters the events keep: figures checked against a hand-computed
+//! history, bad requests, and `stats verify` / `rebuild` after the counters are tampered with.
+
+use serde_json::{Value, json};
+
+use crate::dossiers::{PDF, act, generic_form, get, pension_application, post, token, upload};
+use crate::support::{Db, TestApp, on_both_backends, spawn};
+
+const WARD: &str = "001.00.00.H31";
+const HOME_AFFAIRS: &str = "000.00.03.H31";
+const CITY: &str = "000.00.00.H31";
+
+async fn submit(t: &TestApp, citizen: &str) -> String {
+    let (status, body) = post(t, "/api/v1/dossiers", citizen, pension_application(), None).await;
+    assert_eq!(status, 201, "{body}");
+    body["dossier"]["code"].as_str().unwrap().to_owned()
+}
+
+async fn resolve(t: &TestApp, approver: &str, code: &str, version: i64) {
+    let result = upload(t, approver, "ket-qua.pdf", PDF).await;
+    act(
+        t,
+        approver,
+        code,
+        "resolve",
+        json!({"version": version, "attachments": [{"document": "result", "upload": result}]}),
+    )
+    .await;
+}
+
+fn group<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == name)
+        .unwrap_or_else(|| panic!("no group {name} in {report}"))
+}
+
+on_both_backends!(figures_match_a_hand_computed_history);
+async fn figures_match_a_hand_computed_history(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let reception = token(&t, "demo-reception").await;
+    let handler = token(&t, "demo-handler").await;
+    let approver = token(&t, "demo-approver").await;
+    let leader = token(&t, "demo-leader").await;
+
+    // 1: resolved well before its due date, returned and rated.
+    let early = submit(&t, &citizen).await;
+    act(&t, &reception, &early, "receive", json!({"version": 1})).await;
+    act(&t, &handler, &early, "complete_step", json!({"version": 2})).await;
+    resolve(&t, &approver, &early, 3).await;
+    act(&t, &reception, &early, "return", json!({"version": 4})).await;
+    act(
+        &t,
+        &citizen,
+        &early,
+        "rate",
+        json!({"version": 5, "satisfaction": "satisfied"}),
+    )
+    .await;
+    // 2: two supplement requests: late whatever the dates.
+    let late = submit(&t, &citizen).await;
+    act(&t, &reception, &late, "receive", json!({"version": 1})).await;
+    for v in [2, 4] {
+        act(
+            &t,
+            &handler,
+            &late,
+            "request_supplement",
+            json!({"version": v, "reason": "Thiếu"}),
+        )
+        .await;
+        act(&t, &citizen, &late, "supplement", json!({"version": v + 1})).await;
+    }
+    act(&t, &handler, &late, "complete_step", json!({"version": 6})).await;
+    resolve(&t, &approver, &late, 7).await;
+    // 3: refused; 4: withdrawn; 5: waiting.
+    let refused = submit(&t, &citizen).await;
+    act(
+        &t,
+        &reception,
+        &refused,
+        "refuse",
+        json!({"version": 1, "reason": "Sai thẩm quyền"}),
+    )
+    .await;
+    let withdrawn = submit(&t, &citizen).await;
+    act(&t, &citizen, &withdrawn, "withdraw", json!({"version": 1})).await;
+    submit(&t, &citizen).await;
+    // 6: entered in person, handled by the Department of Home Affairs, returned by the ward.
+    let (_, entered) = post(
+        &t,
+        "/api/v1/dossiers",
+        &reception,
+        json!({"procedure": "1.010824", "agency": WARD, "channel": "in_person",
+               "applicant": "demo-citizen", "form": generic_form()}),
+        None,
+    )
+    .await;
+    let across = entered["dossier"]["code"].as_str().unwrap().to_owned();
+    act(&t, &reception, &across, "receive", json!({"version": 1})).await;
+    act(
+        &t,
+        &handler,
+        &across,
+        "complete_step",
+        json!({"version": 2, "to_agency": HOME_AFFAIRS}),
+    )
+    .await;
+    let province_handler = token(&t, "demo-handler-province").await;
+    let province_approver = token(&t, "demo-approver-province").await;
+    act(
+        &t,
+        &province_handler,
+        &across,
+        "complete_step",
+        json!({"version": 3}),
+    )
+    .await;
+    resolve(&t, &province_approver, &across, 4).await;
+    act(&t, &reception, &across, "return", json!({"version": 5})).await;
+
+    // The city's total: three received, three resolved (two early, one late), 66.7 % on time.
+    let (status, city) = get(&t, "/api/v1/stats", &leader).await;
+    assert_eq!(status, 200, "{city}");
+    assert_eq!(city["agency"], CITY);
+    let total = &city["groups"][0];
+    assert_eq!(
+        (total["received"].as_i64(), total["resolved"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        (
+            total["resolved_early"].as_i64(),
+            total["resolved_late"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(total["on_time_rate"], 66.7);
+    let counts = &total["counts"];
+    assert_eq!(counts["submitted"], 6);
+    assert_eq!(counts["refused"], 1);
+    assert_eq!(counts["withdrawn"], 1);
+    assert_eq!(counts["returned"], 2);
+    assert_eq!(counts["supplement_requested"], 2);
+    assert_eq!(counts["rated_satisfied"], 1);
+
+    // By agency: the department resolved the dossier it was sent; the ward the other two.
+    let (_, by_agency) = get(&t, "/api/v1/stats?group=agency", &leader).await;
+    let ward = group(&by_agency, WARD);
+    assert_eq!(
+        (ward["received"].as_i64(), ward["resolved"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(ward["counts"]["transferred_out"], 1);
+    let department = group(&by_agency, HOME_AFFAIRS);
+    assert_eq!(department["resolved_early"], 1);
+    assert_eq!(department["counts"]["transferred_in"], 1);
+    let (_, by_channel) = get(&t, "/api/v1/stats?group=channel", &leader).await;
+    assert_eq!(group(&by_channel, "in_person")["counts"]["submitted"], 1);
+    assert_eq!(group(&by_channel, "online")["counts"]["submitted"], 5);
+    let (_, one_procedure) = get(&t, "/api/v1/stats?procedure=1.010824", &leader).await;
+    assert_eq!(one_procedure["groups"][0]["received"], 1);
+
+    // Bad requests are named; another branch of the state is forbidden.
+    for (query, field) in [
+        ("from=2026-12-01&to=2026-01-01", "to"),
+        ("from=2000-01-01&to=2026-01-01", "to"),
+        ("from=yesterday", "from"),
+        ("agency=999.99.99.H99", "agency"),
+        ("group=week", "group"),
+    ] {
+        let (status, problem) = get(&t, &format!("/api/v1/stats?{query}"), &leader).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert_eq!(
+            problem["invalid_params"][0]["name"], field,
+            "{query}: {problem}"
+        );
+    }
+    let (status, _) = get(&t, "/api/v1/stats?agency=000.00.00.G15", &leader).await;
+    assert_eq!(status, 403, "a ministry is outside the city's subtree");
+    let (status, _) = get(&t, "/api/v1/stats", &handler).await;
+    assert_eq!(status, 403, "handlers do not see statistics");
+
+    // The counters agree with the event log; a changed counter is found and repaired.
+    assert_eq!(t.app.verify_stats().await.unwrap(), []);
+    crate::dossiers::tamper(
+        &t.database_url,
+        "UPDATE dossier_stats SET value = value + 5 WHERE metric = 'received'",
+    )
+    .await;
+    // Two counters hold receptions: the pension (two received) and the in-person dossier (one).
+    let differences = t.app.verify_stats().await.unwrap();
+    let found: Vec<(&str, i64, i64)> = differences
+        .iter()
+        .map(|d| (d.key.procedure.as_str(), d.stored, d.from_events))
+        .collect();
+    assert_eq!(found, [("1.010824", 6, 1), ("1.014027", 7, 2)]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--data-dir")
+        .arg(&t.data_dir)
+        .args(["stats", "verify"])
+        .env("DATABASE_URL", &t.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stored 7, events give 2"));
+    t.app.rebuild_stats().await.unwrap();
+    assert_eq!(t.app.verify_stats().await.unwrap(), []);
+    let (_, again) = get(&t, "/api/v1/stats", &leader).await;
+    assert_eq!(again["groups"][0]["received"], 3);
+}

@@ -1,0 +1,114 @@
+//! `GET /api/v1/stats`: figures for an agency subtree and a period, from the counters.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::dossier_api::Caller;
+use crate::error::{ApiError, Problem};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/stats", get(stats))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatsParams {
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    group: Option<String>,
+    procedure: Option<String>,
+    channel: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    pub agency: String,
+    pub from: String,
+    pub to: String,
+    pub groups: Vec<GroupView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    /// The agency code, procedure code, channel or month (`YYYY-MM`); empty for the total.
+    pub group: String,
+    pub received: i64,
+    /// Resolved, whatever the timing.
+    pub resolved: i64,
+    pub resolved_early: i64,
+    pub resolved_on_time: i64,
+    pub resolved_late: i64,
+    /// Early and on time, out of those with a deadline, in percent; null when none.
+    pub on_time_rate: Option<f64>,
+    /// Every counter by its name (submitted, refused, withdrawn, stopped, returned,
+    /// supplement_requested, payment_confirmed, apologized, transferred_in, transferred_out,
+    /// rated_satisfied, rated_dissatisfied, …).
+    pub counts: std::collections::BTreeMap<String, i64>,
+}
+
+/// Figures for an agency and everything below it over a period (days in Vietnam, both ends
+/// included; default: this year so far), optionally grouped and filtered. For leaders,
+/// administrators and auditors, within their own agency's subtree.
+#[utoipa::path(
+    get, path = "/api/v1/stats",
+    params(
+        ("agency" = Option<String>, Query, description = "agency code; default: the caller's agency"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD; at most 3660 days after from"),
+        ("group" = Option<String>, Query, description = "total (default), agency, procedure, channel or month"),
+        ("procedure" = Option<String>, Query), ("channel" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = StatsView), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn stats(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(params): Query<StatsParams>,
+) -> Result<Json<StatsView>, ApiError> {
+    let report = state
+        .app
+        .stats(
+            &user,
+            app::StatsRequest {
+                agency: params.agency,
+                from: params.from,
+                to: params.to,
+                group: params.group,
+                procedure: params.procedure,
+                channel: params.channel,
+            },
+        )
+        .await?;
+    use domain::stats::Metric;
+    Ok(Json(StatsView {
+        agency: report.agency.to_string(),
+        from: report.from.to_string(),
+        to: report.to.to_string(),
+        groups: report
+            .groups
+            .iter()
+            .map(|g| GroupView {
+                group: g.group.clone(),
+                received: g.get(Metric::Received),
+                resolved: g.resolved(),
+                resolved_early: g.get(Metric::ResolvedEarly),
+                resolved_on_time: g.get(Metric::ResolvedOnTime),
+                resolved_late: g.get(Metric::ResolvedLate),
+                on_time_rate: g.on_time_rate().map(|r| (r * 10.0).round() / 10.0),
+                counts: g
+                    .counts
+                    .iter()
+                    .map(|(m, v)| (m.code().to_owned(), *v))
+                    .collect(),
+            })
+            .collect(),
+    }))
+}
