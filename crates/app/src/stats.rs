@@ -92,6 +92,42 @@ impl App {
                 actor.role.code()
             )));
         }
+        let query = self.stats_query(request, actor.agency.clone()).await?;
+        if !self.within_subtree(actor, &query.root).await? {
+            return Err(AppError::Forbidden(format!(
+                "{} is outside your agency's subtree",
+                query.root
+            )));
+        }
+        self.run_stats(query).await
+    }
+
+    /// The public figures: totals, by agency or by month, for anyone; counters hold no
+    /// personal data. Without an agency: the first province.
+    pub async fn public_stats(&self, request: StatsRequest) -> Result<StatsReport> {
+        if matches!(request.group.as_deref(), Some("procedure" | "channel")) {
+            return Err(AppError::invalid(
+                "group",
+                "the public figures are grouped by agency or month",
+            ));
+        }
+        let province = self
+            .store
+            .agencies()
+            .await?
+            .into_iter()
+            .find(|a| a.parent.is_none() && a.level == "province")
+            .map(|a| a.code);
+        let query = self.stats_query(request, province).await?;
+        self.run_stats(query).await
+    }
+
+    /// Checks a request and turns it into a query; `default_agency` when it names none.
+    async fn stats_query(
+        &self,
+        request: StatsRequest,
+        default_agency: Option<AgencyCode>,
+    ) -> Result<StatsQuery> {
         let mut errors = Vec::new();
         let today = crate::today();
         let date =
@@ -168,7 +204,7 @@ impl App {
             }
         };
         let agency = match request.agency.as_deref().filter(|a| !a.is_empty()) {
-            None => actor.agency.clone(),
+            None => default_agency,
             Some(raw) => match AgencyCode::parse(raw) {
                 Ok(code) => Some(code),
                 Err(e) => {
@@ -188,22 +224,18 @@ impl App {
                 format!("no agency has the code {agency}"),
             ));
         }
-        if !self.within_subtree(actor, &agency).await? {
-            return Err(AppError::Forbidden(format!(
-                "{agency} is outside your agency's subtree"
-            )));
-        }
-        let rows = self
-            .store
-            .stats(&StatsQuery {
-                root: agency.clone(),
-                from,
-                to,
-                group,
-                procedure,
-                channel,
-            })
-            .await?;
+        Ok(StatsQuery {
+            root: agency,
+            from,
+            to,
+            group,
+            procedure,
+            channel,
+        })
+    }
+
+    async fn run_stats(&self, query: StatsQuery) -> Result<StatsReport> {
+        let rows = self.store.stats(&query).await?;
         let mut groups: Vec<Figures> = Vec::new();
         for row in rows {
             if groups.last().is_none_or(|g| g.group != row.group) {
@@ -216,13 +248,13 @@ impl App {
                 g.counts.insert(row.metric, row.value);
             }
         }
-        if group == StatsGroup::Total && groups.is_empty() {
+        if query.group == StatsGroup::Total && groups.is_empty() {
             groups.push(Figures::default());
         }
         Ok(StatsReport {
-            agency,
-            from,
-            to,
+            agency: query.root,
+            from: query.from,
+            to: query.to,
             groups,
         })
     }

@@ -11,6 +11,7 @@ pub(crate) mod pages;
 mod params;
 mod printed;
 mod session;
+mod statistics;
 mod stats_api;
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub fn router(app: app::App) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(desk::routes(upload_limit))
+        .merge(statistics::routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

@@ -164,6 +164,24 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     let (_, one_procedure) = get(&t, "/api/v1/stats?procedure=1.010824", &leader).await;
     assert_eq!(one_procedure["groups"][0]["received"], 1);
 
+    // The same figures on the public page, for anyone, without personal data.
+    let (status, public) = t.text("/statistics").await;
+    assert_eq!(status, 200);
+    assert!(public.contains("Ủy ban nhân dân thành phố Hải Phòng"));
+    assert!(
+        public.contains("<strong>3</strong> hồ sơ tiếp nhận"),
+        "{public}"
+    );
+    assert!(public.contains("Ủy ban nhân dân phường Hồng Bàng") && public.contains("66.7 %"));
+    assert!(!public.contains("Nguyễn Văn An"));
+    let (status, _) = t.text("/statistics?from=2026-12-01&to=2026-01-01").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        t.json("/api/v1/stats").await.0,
+        401,
+        "the API needs a leader's token"
+    );
+
     // Bad requests are named; another branch of the state is forbidden.
     for (query, field) in [
         ("from=2026-12-01&to=2026-01-01", "to"),
