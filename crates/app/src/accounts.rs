@@ -31,7 +31,7 @@ impl App {
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let token = crate::hex(&bytes);
+        let token = domain::text::hex(&bytes);
         let expires = Utc::now() + lifetime.max(Duration::minutes(1));
         self.store
             .create_token(username, &crate::sha256_hex(token.as_bytes()), expires)

@@ -23,11 +23,7 @@ impl App {
         for part in [PROCEDURES, AGENCIES, LIFE_EVENTS, USERS, SERVICES] {
             hasher.update(part);
         }
-        let digest: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = domain::text::hex(&hasher.finalize());
         if self.store.meta(LOADED_KEY).await?.as_deref() == Some(digest.as_str()) {
             return Ok(false);
         }

@@ -860,7 +860,7 @@ impl App {
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let key = crate::hex(&bytes);
+        let key = domain::text::hex(&bytes);
         self.store.set_meta(LOOKUP_KEY, &key).await?;
         // Another process may have set one first: use whatever is stored.
         Ok(self.store.meta(LOOKUP_KEY).await?.unwrap_or(key))

@@ -79,7 +79,7 @@ impl App {
                 }
                 let mut bytes = [0u8; 12];
                 rand::rng().fill_bytes(&mut bytes);
-                crate::hex(&bytes)
+                domain::text::hex(&bytes)
             }
         };
         let draft = Draft {

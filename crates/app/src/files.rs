@@ -38,7 +38,7 @@ impl App {
         let mut id = [0u8; 16];
         rand::rng().fill_bytes(&mut id);
         let attachment = Attachment {
-            id: crate::hex(&id),
+            id: domain::text::hex(&id),
             owner: actor.username.clone(),
             dossier_code: None,
             document: String::new(),
@@ -86,11 +86,6 @@ impl App {
             .attachment(id)
             .await?
             .filter(|a| a.owner == actor.username && a.dossier_code.is_none()))
-    }
-
-    pub async fn dossier_files(&self, actor: &User, code: &str) -> Result<Vec<Attachment>> {
-        self.visible_dossier(actor, code).await?;
-        Ok(self.store.dossier_attachments(code).await?)
     }
 }
 

@@ -220,14 +220,9 @@ impl App {
     }
 }
 
-/// Lower-case hexadecimal, as hashes and tokens are written.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    hex(&sha2::Sha256::digest(bytes))
+    domain::text::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Today in Vietnam (UTC+7, no daylight saving): the day that decides which procedure

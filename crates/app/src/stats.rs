@@ -111,13 +111,17 @@ impl App {
                 "the public figures are grouped by agency or month",
             ));
         }
-        let province = self
-            .store
-            .agencies()
-            .await?
-            .into_iter()
-            .find(|a| a.parent.is_none() && a.level == "province")
-            .map(|a| a.code);
+        let named = request.agency.as_deref().is_some_and(|a| !a.is_empty());
+        let province = if named {
+            None
+        } else {
+            self.store
+                .agencies()
+                .await?
+                .into_iter()
+                .find(|a| a.parent.is_none() && a.level == "province")
+                .map(|a| a.code)
+        };
         let query = self.stats_query(request, province).await?;
         self.run_stats(query).await
     }
@@ -187,13 +191,7 @@ impl App {
         let channel = match request.channel.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => {
-                let found = Channel::ALL.into_iter().find(|c| {
-                    serde_json::to_value(c)
-                        .ok()
-                        .as_ref()
-                        .and_then(|v| v.as_str())
-                        == Some(raw)
-                });
+                let found = Channel::from_code(raw);
                 if found.is_none() {
                     errors.push(domain::InvalidField::new(
                         "channel",
@@ -300,11 +298,9 @@ impl App {
                 return Ok(domain::stats::totals(keys));
             };
             for chain in &chains {
-                let (Ok(procedure), Ok(channel)) = (
+                let (Ok(procedure), Some(channel)) = (
                     ProcedureCode::parse(&chain.procedure),
-                    serde_json::from_value::<Channel>(serde_json::Value::String(
-                        chain.channel.clone(),
-                    )),
+                    Channel::from_code(&chain.channel),
                 ) else {
                     // Events without their dossier count nowhere; the audit reports them.
                     continue;

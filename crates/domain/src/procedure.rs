@@ -73,6 +73,19 @@ pub enum Channel {
 impl Channel {
     pub const ALL: [Channel; 3] = [Channel::InPerson, Channel::Online, Channel::Postal];
 
+    /// The stable name used in storage and the API (the serde name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::InPerson => "in_person",
+            Channel::Online => "online",
+            Channel::Postal => "postal",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     pub fn national_code(self) -> u8 {
         match self {
             Channel::InPerson => 1,
@@ -391,6 +404,8 @@ mod tests {
             assert_eq!(OnlineService::from_code(o.code()), Some(o));
         }
         for c in Channel::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.code());
+            assert_eq!(Channel::from_code(c.code()), Some(c));
             assert_eq!(
                 Channel::from_national_code(c.national_code().into()),
                 Some(c)

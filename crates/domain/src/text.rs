@@ -1,4 +1,4 @@
-//! Vietnamese text normalisation for search and codes.
+//! Vietnamese text normalisation for search and codes, and hex for hashes.
 //!
 //! Vietnamese mixes precomposed and decomposed diacritics in the wild, so everything is brought
 //! to NFC first. Folding removes tone and vowel marks and maps đ/Đ to d, so that a query typed
@@ -28,6 +28,18 @@ pub fn slug(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// Lower-case hexadecimal, as hashes and tokens are written; by table, because the audit
+/// writes one for every event and `format!` per byte showed up in its profile.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -885,7 +885,7 @@ macro_rules! impl_store {
                     .bind(query.from)
                     .bind(query.to)
                     .bind(query.procedure.as_ref().map(|p| p.as_str()).unwrap_or(""))
-                    .bind(query.channel.map(|c| $crate::sql::name_of(&c)).unwrap_or_default())
+                    .bind(query.channel.map(|c| c.code()).unwrap_or(""))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.into_iter()
@@ -917,7 +917,7 @@ macro_rules! impl_store {
                             .map_err($crate::sql::corrupt(&what))?,
                         procedure: domain::ProcedureCode::parse(&procedure)
                             .map_err($crate::sql::corrupt(&what))?,
-                        channel: $crate::sql::parse_name("channel", &channel)?,
+                        channel: $crate::sql::channel(&channel)?,
                         metric: domain::stats::Metric::from_code(&metric).ok_or_else(|| {
                             $crate::StoreError::Corrupt(format!("{what}: unknown metric"))
                         })?,
@@ -1220,7 +1220,7 @@ macro_rules! insert_dossier {
             .bind(dossier.procedure.as_str())
             .bind(dossier.procedure_version)
             .bind(dossier.agency.as_str())
-            .bind($crate::sql::name_of(&dossier.channel))
+            .bind(dossier.channel.code())
             .bind(&dossier.applicant)
             .bind(dossier.state.status.code())
             .bind($crate::sql::json_text(&dossier.state))
@@ -1332,7 +1332,7 @@ macro_rules! add_to_counter {
         .bind(key.day)
         .bind(key.agency.as_str())
         .bind(key.procedure.as_str())
-        .bind($crate::sql::name_of(&key.channel))
+        .bind(key.channel.code())
         .bind(key.metric.code())
         .bind(value)
         .execute($executor)
@@ -1352,21 +1352,9 @@ macro_rules! bump_generation {
 pub(crate) use bump_generation;
 pub(crate) use impl_store;
 
-/// An enum's stored name: its serde name.
-pub(crate) fn name_of<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        other => panic!("not a unit enum: {other:?}"),
-    }
-}
-
-/// Reads an enum back from its stored name.
-pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
-    what: &str,
-    name: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| StoreError::Corrupt(format!("unknown {what} '{name}'")))
+pub(crate) fn channel(code: &str) -> Result<domain::Channel, StoreError> {
+    domain::Channel::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown channel '{code}'")))
 }
 
 pub(crate) fn action(code: &str) -> Result<domain::dossier::Action, StoreError> {
@@ -1422,7 +1410,7 @@ macro_rules! dossier_from_row {
             procedure_version: row.try_get("procedure_version")?,
             agency: domain::AgencyCode::parse(&row.try_get::<String, _>("agency_code")?)
                 .map_err($crate::sql::corrupt(&what))?,
-            channel: $crate::sql::parse_name("channel", &row.try_get::<String, _>("channel")?)?,
+            channel: $crate::sql::channel(&row.try_get::<String, _>("channel")?)?,
             applicant: row.try_get("applicant")?,
             state: $crate::sql::from_json(&what, &row.try_get::<String, _>("state")?)?,
             form: $crate::sql::from_json(&what, &row.try_get::<String, _>("form")?)?,

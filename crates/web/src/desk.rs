@@ -114,7 +114,7 @@ async fn sign_out(State(state): State<AppState>, signed: SignedIn) -> Response {
 }
 
 /// A field problem in the reader's language.
-fn reason(lang: Lang, field: &InvalidField) -> String {
+pub(crate) fn reason(lang: Lang, field: &InvalidField) -> String {
     match (lang, &field.reason_vi) {
         (Lang::Vi, Some(vi)) => vi.clone(),
         _ => field.reason.clone(),
@@ -436,6 +436,7 @@ async fn apply(
     let posted = read_multipart(multipart, state.app.upload_limit())
         .await
         .map_err(|f| PageError::new(lang, f))?;
+    let saving_draft = posted.get("intent") == Some("draft");
     let mut errors = Vec::new();
     let mut entered = Entered {
         values: posted.text.clone(),
@@ -483,7 +484,7 @@ async fn apply(
         .collect();
     let form = served.form.from_text(&entered.values);
     let draft_id = (!entered.draft.is_empty()).then(|| entered.draft.clone());
-    if posted_intent(&entered.values) == "draft" && errors.is_empty() {
+    if saving_draft && errors.is_empty() {
         let saved = state
             .app
             .save_draft(
@@ -513,11 +514,7 @@ async fn apply(
         let page = apply_view(&state, lang, user, &procedure, &served, entered, &errors).await?;
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     }
-    let channel = match entered.channel.as_str() {
-        "in_person" => Channel::InPerson,
-        "postal" => Channel::Postal,
-        _ => Channel::Online,
-    };
+    let channel = Channel::from_code(&entered.channel).unwrap_or(Channel::Online);
     let request = SubmitDossier {
         procedure: code.clone(),
         agency: entered.agency.clone(),
@@ -540,13 +537,6 @@ async fn apply(
         }
         Err(e) => Err(PageError::new(lang, e)),
     }
-}
-
-fn posted_intent(values: &[(String, String)]) -> &str {
-    values
-        .iter()
-        .find(|(k, _)| k == "intent")
-        .map_or("submit", |(_, v)| v.as_str())
 }
 
 // ---- lists ---------------------------------------------------------------------------------------
@@ -917,6 +907,7 @@ async fn action_forms(
         .get(d.state.steps_done as usize + 1)
         .and_then(|s| s.level.clone());
     let mut forms = Vec::new();
+    let mut tree: Option<Vec<domain::Agency>> = None;
     for action in Action::ALL {
         if action == Action::Submit || !user.role.may(action) || d.state.apply(action).is_err() {
             continue;
@@ -934,15 +925,22 @@ async fn action_forms(
             _ => None,
         };
         let agencies = match levels {
-            Some(levels) => state
-                .app
-                .agencies_at(&levels)
-                .await
-                .map_err(|e| PageError::new(lang, e))?
-                .into_iter()
-                .filter(|a| a.code != d.agency)
-                .map(|a| (a.code.to_string(), a.name))
-                .collect(),
+            Some(levels) => {
+                // Read the agencies once for every action that offers a choice of them.
+                if tree.is_none() {
+                    let nodes = state
+                        .app
+                        .agency_tree()
+                        .await
+                        .map_err(|e| PageError::new(lang, e))?;
+                    tree = Some(nodes.into_iter().map(|n| n.agency).collect());
+                }
+                tree.iter()
+                    .flatten()
+                    .filter(|a| levels.contains(&a.level) && a.code != d.agency)
+                    .map(|a| (a.code.to_string(), a.name.clone()))
+                    .collect()
+            }
             None => Vec::new(),
         };
         forms.push(ActionForm {
@@ -1040,11 +1038,9 @@ async fn act_on(state: &AppState, user: &User, code: &str, mut posted: Posted) -
         form: None,
         satisfaction: posted.get("satisfaction").and_then(Satisfaction::from_code),
         comment: posted.get("comment").map(str::to_owned),
-        return_method: match posted.get("return_method") {
-            Some("postal") => Some(ReturnMethod::Postal),
-            Some("in_person") => Some(ReturnMethod::InPerson),
-            _ => Some(ReturnMethod::Online),
-        },
+        return_method: posted
+            .get("return_method")
+            .and_then(ReturnMethod::from_code),
     };
     state.app.act(user, code, action, input).await?;
     Ok(())

@@ -109,19 +109,12 @@ pub struct DossierView {
     pub events: Option<Vec<EventView>>,
 }
 
-fn name_of<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn view(d: Dossier, events: Option<Vec<EventRecord>>) -> DossierView {
     DossierView {
         procedure: d.procedure.to_string(),
         procedure_version: d.procedure_version.to_string(),
         agency: d.agency.to_string(),
-        channel: name_of(&d.channel),
+        channel: d.channel.code().into(),
         applicant: d.applicant,
         status: d.state.status.code().into(),
         national_status: d.state.status.national_code(),
@@ -219,13 +212,12 @@ async fn submit(
     body: Result<Json<SubmitBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(body_error)?;
-    let channel =
-        serde_json::from_value(serde_json::Value::String(body.channel.clone())).map_err(|_| {
-            ApiError(Failure::invalid(vec![domain::InvalidField::new(
-                "channel",
-                format!("'{}' is not one of online, in_person, postal", body.channel),
-            )]))
-        })?;
+    let channel = domain::Channel::from_code(&body.channel).ok_or_else(|| {
+        ApiError(Failure::invalid(vec![domain::InvalidField::new(
+            "channel",
+            format!("'{}' is not one of online, in_person, postal", body.channel),
+        )]))
+    })?;
     let key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().unwrap_or_default().to_owned());
@@ -419,18 +411,16 @@ async fn act(
         }
         found
     });
-    let return_method = match body.return_method.as_deref() {
-        None | Some("online") => None,
-        Some("postal") => Some(ReturnMethod::Postal),
-        Some("in_person") => Some(ReturnMethod::InPerson),
-        Some(other) => {
+    let return_method = body.return_method.as_deref().and_then(|m| {
+        let found = ReturnMethod::from_code(m);
+        if found.is_none() {
             errors.push(domain::InvalidField::new(
                 "return_method",
-                format!("'{other}' is not one of online, postal, in_person"),
+                format!("'{m}' is not one of online, postal, in_person"),
             ));
-            None
         }
-    };
+        found
+    });
     if !errors.is_empty() {
         return Err(ApiError(Failure::invalid(errors)));
     }

@@ -95,15 +95,19 @@ async fn statistics(
         Err(app::AppError::Invalid(fields)) => {
             page.errors = fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, f.reason_vi.as_ref().unwrap_or(&f.reason)))
+                .map(|f| format!("{}: {}", f.field, crate::desk::reason(lang, f)))
                 .collect();
             return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
         }
         Err(e) => return Err(PageError::new(lang, e)),
     };
+    // The agency the totals resolved to (the province by default), so it is found only once.
     let by_agency = state
         .app
-        .public_stats(request("agency"))
+        .public_stats(app::StatsRequest {
+            agency: Some(total.agency.to_string()),
+            ..request("agency")
+        })
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let names: std::collections::HashMap<String, String> = state

@@ -13,5 +13,5 @@ pub fn content_hash(procedure: &Procedure) -> String {
     unversioned.effective_from = chrono::NaiveDate::MIN;
     let bytes = serde_json::to_vec(&unversioned).expect("a procedure always serialises");
     let digest = Sha256::digest(&bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&digest)
 }

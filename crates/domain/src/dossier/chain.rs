@@ -51,14 +51,7 @@ impl EventRecord {
             hasher.update((field.len() as u64).to_be_bytes());
             hasher.update(field);
         }
-        // Hex by table: an audit hashes every event, and `format!` per byte showed up.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(64);
-        for b in hasher.finalize() {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-        out
+        crate::text::hex(&hasher.finalize())
     }
 
     /// Fills in the links to `prev_hash` and the event's own hash.

@@ -127,4 +127,14 @@ impl ReturnMethod {
             ReturnMethod::InPerson => "in_person",
         }
     }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            ReturnMethod::Online,
+            ReturnMethod::Postal,
+            ReturnMethod::InPerson,
+        ]
+        .into_iter()
+        .find(|m| m.code() == code)
+    }
 }
