@@ -173,6 +173,21 @@ impl App {
         })
     }
 
+    /// Every sector's name in the catalogue, by how many procedures it has.
+    pub fn sectors(&self) -> Result<Vec<String>> {
+        let all = self.index.search(&SearchQuery {
+            limit: 1,
+            facets: true,
+            ..Default::default()
+        })?;
+        Ok(all
+            .facets
+            .sectors
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect())
+    }
+
     pub async fn home(&self) -> Result<Home> {
         let all = self.index.search(&SearchQuery {
             limit: 1,

@@ -23,6 +23,9 @@ pub enum AppError {
     Store(store::StoreError),
     #[error(transparent)]
     Search(#[from] search::SearchError),
+    /// Something that should not fail did (a chart or a download could not be written).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl AppError {

@@ -9,6 +9,8 @@ mod dossiers;
 mod drafts;
 mod error;
 mod files;
+mod open_data;
+mod service_index;
 mod services;
 mod sheets;
 mod stats;
@@ -33,7 +35,9 @@ pub use dossiers::{
 pub use drafts::SaveDraft;
 pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
+pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
 pub use search::{Card, Facets, Hit};
+pub use service_index::{AgencyIndex, IndexReport};
 pub use services::Served;
 pub use sheets::{DossierContext, StepPlan};
 pub use stats::{CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest};
@@ -57,6 +61,7 @@ pub struct App {
     /// Where file contents live.
     objects: store::objects::Objects,
     upload_limit: usize,
+    open_data: Arc<open_data::OpenDataSettings>,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +92,7 @@ impl App {
         let app = Self {
             objects,
             upload_limit: files::MAX_UPLOAD_BYTES,
+            open_data: Arc::default(),
             store,
             index,
             lookups: Arc::default(),

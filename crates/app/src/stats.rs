@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use domain::stats::{CounterKey, Metric};
 use domain::user::{Role, User};
 use domain::{AgencyCode, Channel, ProcedureCode};
+use std::collections::BTreeSet;
 use store::{StatsGroup, StatsQuery};
 
 use crate::{App, AppError, Result};
@@ -20,9 +21,11 @@ pub struct StatsRequest {
     pub agency: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// total (default), agency, procedure, channel or month.
+    /// total (default), agency, level, procedure, channel or month.
     pub group: Option<String>,
     pub procedure: Option<String>,
+    /// A sector's name as the catalogue gives it (lĩnh vực).
+    pub sector: Option<String>,
     pub channel: Option<String>,
 }
 
@@ -30,7 +33,13 @@ pub struct StatsRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
     pub group: String,
+    /// What happened in the period.
     pub counts: BTreeMap<Metric, i64>,
+    /// Dossiers held now (not in the period): in progress within their deadline, in progress
+    /// past it, and waiting for a supplement.
+    pub in_progress: i64,
+    pub overdue: i64,
+    pub awaiting_supplement: i64,
 }
 
 impl Figures {
@@ -56,6 +65,11 @@ impl Figures {
         self.get(Metric::ResolvedEarly) + self.get(Metric::ResolvedOnTime)
     }
 
+    /// Held now and being processed, overdue or not.
+    pub fn unresolved(&self) -> i64 {
+        self.in_progress + self.overdue
+    }
+
     /// On time (early included) out of those judged against a deadline, in percent.
     pub fn on_time_rate(&self) -> Option<f64> {
         let judged = self.resolved() - self.get(Metric::ResolvedUndated);
@@ -74,7 +88,8 @@ pub struct StatsReport {
 /// Where the stored counters and the event log disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterDifference {
-    pub key: CounterKey,
+    /// The counter, as `day agency procedure channel metric` or `month agency metric`.
+    pub counter: String,
     pub stored: i64,
     pub from_events: i64,
 }
@@ -83,6 +98,13 @@ impl App {
     /// Figures for an agency subtree and period, for leaders and those above them; an agency
     /// outside the reader's subtree is refused.
     pub async fn stats(&self, actor: &User, request: StatsRequest) -> Result<StatsReport> {
+        let query = self.stats_query(request, actor.agency.clone()).await?;
+        self.may_read_stats(actor, &query.root).await?;
+        self.run_stats(query).await
+    }
+
+    /// Leaders and those above them, within their agency's subtree.
+    async fn may_read_stats(&self, actor: &User, root: &AgencyCode) -> Result<()> {
         if !matches!(
             actor.role,
             Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor
@@ -92,14 +114,12 @@ impl App {
                 actor.role.code()
             )));
         }
-        let query = self.stats_query(request, actor.agency.clone()).await?;
-        if !self.within_subtree(actor, &query.root).await? {
+        if !self.within_subtree(actor, root).await? {
             return Err(AppError::Forbidden(format!(
-                "{} is outside your agency's subtree",
-                query.root
+                "{root} is outside your agency's subtree"
             )));
         }
-        self.run_stats(query).await
+        Ok(())
     }
 
     /// The public figures: totals, by agency or by month, for anyone; counters hold no
@@ -167,27 +187,49 @@ impl App {
         let group = match request.group.as_deref().unwrap_or("total") {
             "total" => StatsGroup::Total,
             "agency" => StatsGroup::Agency,
+            "level" => StatsGroup::Level,
             "procedure" => StatsGroup::Procedure,
             "channel" => StatsGroup::Channel,
             "month" => StatsGroup::Month,
             other => {
                 errors.push(domain::InvalidField::new(
                     "group",
-                    format!("'{other}' is not one of total, agency, procedure, channel, month"),
+                    format!(
+                        "'{other}' is not one of total, agency, level, procedure, channel, month"
+                    ),
                 ));
                 StatsGroup::Total
             }
         };
-        let procedure = match request.procedure.as_deref().filter(|p| !p.is_empty()) {
-            None => None,
+        let mut procedures = match request.procedure.as_deref().filter(|p| !p.is_empty()) {
+            None => Vec::new(),
             Some(raw) => match ProcedureCode::parse(raw) {
-                Ok(code) => Some(code),
+                Ok(code) => vec![code],
                 Err(e) => {
                     errors.push(domain::InvalidField::new("procedure", e.reason));
-                    None
+                    Vec::new()
                 }
             },
         };
+        if let Some(sector) = request.sector.as_deref().filter(|s| !s.trim().is_empty()) {
+            let in_sector = self.sector_procedures(sector.trim())?;
+            if in_sector.is_empty() {
+                errors.push(domain::InvalidField::new(
+                    "sector",
+                    format!("no procedure in the catalogue is in the sector '{sector}'"),
+                ));
+            } else if procedures.is_empty() {
+                procedures = in_sector;
+            } else if !in_sector.contains(&procedures[0]) {
+                errors.push(domain::InvalidField::new(
+                    "procedure",
+                    format!(
+                        "procedure {} is not in the sector '{sector}'",
+                        procedures[0]
+                    ),
+                ));
+            }
+        }
         let channel = match request.channel.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => {
@@ -227,58 +269,123 @@ impl App {
             from,
             to,
             group,
-            procedure,
+            procedures,
             channel,
         })
     }
 
+    /// The codes of the procedures in a sector (by its name in the catalogue).
+    fn sector_procedures(&self, sector: &str) -> Result<Vec<ProcedureCode>> {
+        let found = self.index.search(&search::SearchQuery {
+            sector: Some(sector.to_string()),
+            limit: 100_000,
+            ..Default::default()
+        })?;
+        Ok(found
+            .hits
+            .iter()
+            .filter_map(|hit| ProcedureCode::parse(&hit.code).ok())
+            .collect())
+    }
+
     async fn run_stats(&self, query: StatsQuery) -> Result<StatsReport> {
-        let rows = self.store.stats(&query).await?;
-        let mut groups: Vec<Figures> = Vec::new();
+        let (rows, held) = tokio::try_join!(
+            self.store.stats(&query),
+            self.store.holdings(&query, crate::today())
+        )?;
+        let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
+        fn figures<'a>(groups: &'a mut BTreeMap<String, Figures>, group: &str) -> &'a mut Figures {
+            groups.entry(group.to_string()).or_insert_with(|| Figures {
+                group: group.to_string(),
+                ..Figures::default()
+            })
+        }
         for row in rows {
-            if groups.last().is_none_or(|g| g.group != row.group) {
-                groups.push(Figures {
-                    group: row.group.clone(),
-                    counts: BTreeMap::new(),
-                });
-            }
-            if let Some(g) = groups.last_mut() {
-                g.counts.insert(row.metric, row.value);
+            figures(&mut groups, &row.group)
+                .counts
+                .insert(row.metric, row.value);
+        }
+        if query.group != StatsGroup::Month {
+            for row in held {
+                let f = figures(&mut groups, &row.group);
+                match (row.metric, row.overdue) {
+                    (Metric::AwaitingSupplement, _) => f.awaiting_supplement += row.value,
+                    (_, true) => f.overdue += row.value,
+                    (_, false) => f.in_progress += row.value,
+                }
             }
         }
         if query.group == StatsGroup::Total && groups.is_empty() {
-            groups.push(Figures::default());
+            figures(&mut groups, "");
         }
         Ok(StatsReport {
             agency: query.root,
             from: query.from,
             to: query.to,
-            groups,
+            groups: groups.into_values().collect(),
         })
+    }
+
+    /// The dossiers held in an agency's subtree and past their deadline, most overdue first,
+    /// for the leaders who may read that subtree's figures.
+    pub async fn overdue(
+        &self,
+        actor: &User,
+        agency: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<domain::dossier::Dossier>> {
+        let request = StatsRequest {
+            agency: agency.map(str::to_string),
+            ..StatsRequest::default()
+        };
+        let query = self.stats_query(request, actor.agency.clone()).await?;
+        self.may_read_stats(actor, &query.root).await?;
+        Ok(self
+            .store
+            .overdue_dossiers(&query.root, chrono::Utc::now(), limit)
+            .await?)
     }
 
     /// Recomputes every counter from the event log and lists where the stored ones differ.
     pub async fn verify_stats(&self) -> Result<Vec<CounterDifference>> {
         let expected = self.counters_from_events().await?;
         let stored = self.store.counters().await?;
-        let mut differences = Vec::new();
-        for key in expected
-            .keys()
-            .chain(stored.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let (s, e) = (
-                stored.get(key).copied().unwrap_or(0),
-                expected.get(key).copied().unwrap_or(0),
-            );
-            if s != e {
-                differences.push(CounterDifference {
-                    key: key.clone(),
-                    stored: s,
-                    from_events: e,
-                });
-            }
+        let describe = |key: &CounterKey| {
+            format!(
+                "{} {} {} {} {}",
+                key.day,
+                key.agency,
+                key.procedure,
+                key.channel.code(),
+                key.metric.code()
+            )
+        };
+        let mut differences = differences_of(&stored, &expected, describe);
+        // The monthly roll-up must sum the daily counters the events give.
+        let mut months: BTreeMap<(String, NaiveDate, &str), i64> = BTreeMap::new();
+        for (key, value) in expected.iter().filter(|(k, _)| !k.metric.is_stock()) {
+            let month = key.day.with_day(1).unwrap_or(key.day);
+            *months
+                .entry((key.agency.to_string(), month, key.metric.code()))
+                .or_insert(0) += value;
         }
+        months.retain(|_, v| *v != 0);
+        let stored_months: BTreeMap<(String, NaiveDate, &str), i64> = self
+            .store
+            .month_counters()
+            .await?
+            .into_iter()
+            .filter(|m| m.value != 0)
+            .map(|m| {
+                let metric = Metric::from_code(&m.metric).map_or("unknown", Metric::code);
+                ((m.agency, m.month, metric), m.value)
+            })
+            .collect();
+        differences.extend(differences_of(
+            &stored_months,
+            &months,
+            |(agency, month, metric)| format!("month {} {agency} {metric}", month.format("%Y-%m")),
+        ));
         Ok(differences)
     }
 
@@ -310,4 +417,26 @@ impl App {
             after = last;
         }
     }
+}
+
+/// The counters whose stored value is not what the events give, described by `describe`.
+fn differences_of<K: Ord>(
+    stored: &BTreeMap<K, i64>,
+    expected: &BTreeMap<K, i64>,
+    describe: impl Fn(&K) -> String,
+) -> Vec<CounterDifference> {
+    let keys: BTreeSet<&K> = expected.keys().chain(stored.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (s, e) = (
+                stored.get(key).copied().unwrap_or(0),
+                expected.get(key).copied().unwrap_or(0),
+            );
+            (s != e).then(|| CounterDifference {
+                counter: describe(key),
+                stored: s,
+                from_events: e,
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,9 @@
 //! There is no shaping engine: text is NFC-normalised so Vietnamese uses the font's precomposed
 //! glyphs, and lines are wrapped by summing the font's advance widths.
 
+mod chart;
 mod error;
+mod export;
 mod font;
 mod grid;
 mod layout;
@@ -19,7 +21,9 @@ mod sections;
 mod table;
 mod writer;
 
+pub use chart::{Chart, ChartError, Series, bar_chart_svg, line_chart_svg};
 pub use error::PdfError;
+pub use export::{Cell, DataTable, ExportError, to_csv, to_xlsx};
 pub use qr::{qr_modules, qr_svg};
 
 /// A printable official document: the national forms share this shape.

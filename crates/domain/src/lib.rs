@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod dossier;
 pub mod procedure;
 pub mod service;
+pub mod service_index;
 pub mod stats;
 pub mod text;
 pub mod user;

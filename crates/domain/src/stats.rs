@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::vietnam_offset;
 use crate::dossier::record::Satisfaction;
 use crate::dossier::timeliness::{Timeliness, judge};
-use crate::dossier::{Action, EventRecord};
+use crate::dossier::{Action, EventRecord, Status};
 use crate::{AgencyCode, Channel, ProcedureCode};
 
 /// What a counter counts.
@@ -20,6 +20,8 @@ use crate::{AgencyCode, Channel, ProcedureCode};
 pub enum Metric {
     Submitted,
     Received,
+    /// Received and submitted online: the share the national index scores.
+    ReceivedOnline,
     Refused,
     Withdrawn,
     Stopped,
@@ -36,12 +38,19 @@ pub enum Metric {
     TransferredOut,
     RatedSatisfied,
     RatedDissatisfied,
+    /// Held now and being processed (received, in progress, waiting for payment). A stock,
+    /// not a flow: its counters are keyed by the dossier's due day ([`NO_DEADLINE`] without
+    /// one), so whether it is overdue is a comparison with today.
+    InProgress,
+    /// Held now and waiting for the applicant's supplement: the legal clock is paused.
+    AwaitingSupplement,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 20] = [
         Metric::Submitted,
         Metric::Received,
+        Metric::ReceivedOnline,
         Metric::Refused,
         Metric::Withdrawn,
         Metric::Stopped,
@@ -57,12 +66,15 @@ impl Metric {
         Metric::TransferredOut,
         Metric::RatedSatisfied,
         Metric::RatedDissatisfied,
+        Metric::InProgress,
+        Metric::AwaitingSupplement,
     ];
 
     pub fn code(self) -> &'static str {
         match self {
             Metric::Submitted => "submitted",
             Metric::Received => "received",
+            Metric::ReceivedOnline => "received_online",
             Metric::Refused => "refused",
             Metric::Withdrawn => "withdrawn",
             Metric::Stopped => "stopped",
@@ -78,6 +90,24 @@ impl Metric {
             Metric::TransferredOut => "transferred_out",
             Metric::RatedSatisfied => "rated_satisfied",
             Metric::RatedDissatisfied => "rated_dissatisfied",
+            Metric::InProgress => "in_progress",
+            Metric::AwaitingSupplement => "awaiting_supplement",
+        }
+    }
+
+    /// Counts dossiers held now (keyed by due day) rather than events of a day.
+    pub fn is_stock(self) -> bool {
+        matches!(self, Metric::InProgress | Metric::AwaitingSupplement)
+    }
+
+    /// The stock a dossier in `status` is part of, if any.
+    pub fn stock_of(status: Status) -> Option<Self> {
+        match status {
+            Status::Received | Status::InProgress | Status::PaymentRequested => {
+                Some(Metric::InProgress)
+            }
+            Status::SupplementRequested => Some(Metric::AwaitingSupplement),
+            _ => None,
         }
     }
 
@@ -85,6 +115,9 @@ impl Metric {
         Self::ALL.into_iter().find(|m| m.code() == code)
     }
 }
+
+/// The day a stock counter uses for a dossier with no deadline.
+pub const NO_DEADLINE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
 
 /// The key of one counter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,6 +141,26 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The tally after an event with this payload: a new due time, holder or supplement count.
+    fn after(&self, payload: &serde_json::Value) -> Self {
+        let mut next = self.clone();
+        if let Some(due) = payload
+            .get("due_at")
+            .and_then(|v| v.as_str())
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+        {
+            next.due_at = Some(due.to_utc());
+        }
+        if let Some(to) = payload
+            .get("to_agency")
+            .and_then(|v| v.as_str())
+            .and_then(|a| AgencyCode::parse(a).ok())
+        {
+            next.holder = to;
+        }
+        next
+    }
+
     /// The tally before an action on `dossier` (its stored state).
     pub fn of(dossier: &crate::dossier::Dossier) -> Self {
         Self {
@@ -120,11 +173,43 @@ impl Tally {
     }
 }
 
-/// The counters an event adds one to, given the dossier just before it.
-pub fn deltas(event: &EventRecord, before: &Tally) -> Vec<CounterKey> {
+/// What an event adds to the counters, given the dossier just before it: one to each counter
+/// of what happened, and the dossier's move between stocks (minus one, plus one).
+pub fn deltas(event: &EventRecord, before: &Tally) -> Vec<(CounterKey, i64)> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+    let mut out: Vec<(CounterKey, i64)> = flows(event, &payload, before)
+        .into_iter()
+        .map(|key| (key, 1))
+        .collect();
+    let after = before.after(&payload);
+    let stock = |tally: &Tally, status: Status| {
+        Metric::stock_of(status).map(|metric| CounterKey {
+            day: tally.due_at.map(vietnam_day).unwrap_or(NO_DEADLINE),
+            agency: tally.holder.clone(),
+            procedure: tally.procedure.clone(),
+            channel: tally.channel,
+            metric,
+        })
+    };
+    let (left, entered) = (
+        stock(before, event.from_status),
+        stock(&after, event.to_status),
+    );
+    if left != entered {
+        out.extend(left.map(|key| (key, -1)));
+        out.extend(entered.map(|key| (key, 1)));
+    }
+    out
+}
+
+fn vietnam_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&vietnam_offset()).date_naive()
+}
+
+/// The counters of what happened that an event adds one to.
+fn flows(event: &EventRecord, payload: &serde_json::Value, before: &Tally) -> Vec<CounterKey> {
     let text = |key: &str| payload.get(key).and_then(|v| v.as_str());
-    let day = event.at.with_timezone(&vietnam_offset()).date_naive();
+    let day = vietnam_day(event.at);
     let key = |agency: &AgencyCode, metric| CounterKey {
         day,
         agency: agency.clone(),
@@ -140,6 +225,10 @@ pub fn deltas(event: &EventRecord, before: &Tally) -> Vec<CounterKey> {
     };
     match event.action {
         Action::Submit => here(Metric::Submitted),
+        Action::Receive if before.channel == Channel::Online => vec![
+            key(&before.holder, Metric::Received),
+            key(&before.holder, Metric::ReceivedOnline),
+        ],
         Action::Receive => here(Metric::Received),
         Action::Refuse => here(Metric::Refused),
         Action::Withdraw => here(Metric::Withdrawn),
@@ -183,7 +272,7 @@ pub fn replay(
     procedure: &ProcedureCode,
     channel: Channel,
     events: &[EventRecord],
-) -> Vec<CounterKey> {
+) -> Vec<(CounterKey, i64)> {
     let Some(first) = events.first() else {
         return Vec::new();
     };
@@ -205,20 +294,7 @@ pub fn replay(
     for event in events {
         out.extend(deltas(event, &tally));
         let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
-        if let Some(due) = payload
-            .get("due_at")
-            .and_then(|v| v.as_str())
-            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-        {
-            tally.due_at = Some(due.to_utc());
-        }
-        if let Some(to) = payload
-            .get("to_agency")
-            .and_then(|v| v.as_str())
-            .and_then(|a| AgencyCode::parse(a).ok())
-        {
-            tally.holder = to;
-        }
+        tally = tally.after(&payload);
         if event.action == Action::RequestSupplement {
             tally.supplement_requests += 1;
         }
@@ -226,12 +302,13 @@ pub fn replay(
     out
 }
 
-/// Counter additions summed by key.
-pub fn totals(keys: impl IntoIterator<Item = CounterKey>) -> BTreeMap<CounterKey, i64> {
+/// Counter additions summed by key; counters that come to zero are left out.
+pub fn totals(additions: impl IntoIterator<Item = (CounterKey, i64)>) -> BTreeMap<CounterKey, i64> {
     let mut out = BTreeMap::new();
-    for key in keys {
-        *out.entry(key).or_insert(0) += 1;
+    for (key, value) in additions {
+        *out.entry(key).or_insert(0) += value;
     }
+    out.retain(|_, value| *value != 0);
     out
 }
 
@@ -251,6 +328,20 @@ mod tests {
     }
 
     fn event(action: Action, when: DateTime<Utc>, payload: serde_json::Value) -> EventRecord {
+        moving(
+            action,
+            when,
+            payload,
+            (Status::InProgress, Status::InProgress),
+        )
+    }
+
+    fn moving(
+        action: Action,
+        when: DateTime<Utc>,
+        payload: serde_json::Value,
+        (from_status, to_status): (Status, Status),
+    ) -> EventRecord {
         EventRecord {
             dossier_code: "d".into(),
             sequence: 0,
@@ -258,8 +349,8 @@ mod tests {
             actor: "x".into(),
             agency: Some("001.00.00.H31".into()),
             action,
-            from_status: Status::Submitted,
-            to_status: Status::Received,
+            from_status,
+            to_status,
             payload: payload.to_string(),
             prev_hash: String::new(),
             hash: String::new(),
@@ -268,39 +359,66 @@ mod tests {
 
     #[test]
     fn a_transferred_dossier_counts_where_it_was_at_each_step() {
+        use Status::*;
         let due = at(20, 17).to_rfc3339();
+        let later = at(23, 17).to_rfc3339();
         let events = [
-            event(Action::Submit, at(10, 9), serde_json::json!({})),
-            event(
+            moving(
+                Action::Submit,
+                at(10, 9),
+                serde_json::json!({}),
+                (Draft, Submitted),
+            ),
+            moving(
                 Action::Receive,
                 at(10, 10),
                 serde_json::json!({"due_at": due}),
+                (Submitted, Received),
             ),
-            event(
+            moving(
                 Action::CompleteStep,
                 at(12, 9),
                 serde_json::json!({"to_agency": "000.00.03.H31"}),
+                (Received, InProgress),
             ),
-            event(Action::RequestSupplement, at(13, 9), serde_json::json!({})),
-            event(
+            moving(
+                Action::RequestSupplement,
+                at(13, 9),
+                serde_json::json!({}),
+                (InProgress, SupplementRequested),
+            ),
+            moving(
+                Action::Supplement,
+                at(16, 9),
+                serde_json::json!({"due_at": later}),
+                (SupplementRequested, InProgress),
+            ),
+            moving(
                 Action::Resolve,
                 at(19, 9),
                 serde_json::json!({"to_agency": "001.00.00.H31"}),
+                (InProgress, Resolved),
             ),
-            event(Action::Return, at(19, 15), serde_json::json!({})),
-            event(
+            moving(
+                Action::Return,
+                at(19, 15),
+                serde_json::json!({}),
+                (Resolved, Returned),
+            ),
+            moving(
                 Action::Rate,
                 at(19, 16),
                 serde_json::json!({"satisfaction": "satisfied"}),
+                (Returned, Returned),
             ),
         ];
         let procedure = ProcedureCode::parse("1.010824").unwrap();
-        let keys = replay(&procedure, Channel::InPerson, &events);
-        let counted: Vec<(u32, &str, &str)> = keys
+        let additions = replay(&procedure, Channel::InPerson, &events);
+        let counted: Vec<(u32, &str, &str, i64)> = additions
             .iter()
-            .map(|k| {
+            .map(|(k, v)| {
                 use chrono::Datelike;
-                (k.day.day(), k.agency.as_str(), k.metric.code())
+                (k.day.day(), k.agency.as_str(), k.metric.code(), *v)
             })
             .collect();
         let ward = "001.00.00.H31";
@@ -308,16 +426,32 @@ mod tests {
         assert_eq!(
             counted,
             [
-                (10, ward, "submitted"),
-                (10, ward, "received"),
-                (12, ward, "transferred_out"),
-                (12, department, "transferred_in"),
-                (13, department, "supplement_requested"),
-                (19, department, "resolved_early"),
-                (19, ward, "returned"),
-                (19, ward, "rated_satisfied"),
+                (10, ward, "submitted", 1),
+                (10, ward, "received", 1),
+                // From here on it is held, counted by its due day.
+                (20, ward, "in_progress", 1),
+                (12, ward, "transferred_out", 1),
+                (12, department, "transferred_in", 1),
+                (20, ward, "in_progress", -1),
+                (20, department, "in_progress", 1),
+                (13, department, "supplement_requested", 1),
+                (20, department, "in_progress", -1),
+                (20, department, "awaiting_supplement", 1),
+                // The supplement moves the deadline by the paused days.
+                (20, department, "awaiting_supplement", -1),
+                (23, department, "in_progress", 1),
+                (19, department, "resolved_early", 1),
+                (23, department, "in_progress", -1),
+                (19, ward, "returned", 1),
+                (19, ward, "rated_satisfied", 1),
             ]
         );
+        let held: i64 = totals(additions.iter().cloned())
+            .iter()
+            .filter(|(k, _)| k.metric.is_stock())
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(held, 0, "a returned dossier is held nowhere");
     }
 
     #[test]
@@ -333,7 +467,7 @@ mod tests {
             &event(Action::Resolve, at(11, 9), serde_json::json!({})),
             &tally,
         );
-        assert_eq!(resolved[0].metric, Metric::ResolvedLate);
+        assert_eq!(resolved[0].0.metric, Metric::ResolvedLate);
         let on_the_day = Tally {
             supplement_requests: 0,
             ..tally.clone()
@@ -342,7 +476,7 @@ mod tests {
             &event(Action::Resolve, at(20, 16), serde_json::json!({})),
             &on_the_day,
         );
-        assert_eq!(resolved[0].metric, Metric::ResolvedOnTime);
+        assert_eq!(resolved[0].0.metric, Metric::ResolvedOnTime);
         for m in Metric::ALL {
             assert_eq!(Metric::from_code(m.code()), Some(m));
         }

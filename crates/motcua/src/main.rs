@@ -307,14 +307,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             for d in differences.iter().take(50) {
                 eprintln!(
-                    "{} {} {} {:?} {}: stored {}, events give {}",
-                    d.key.day,
-                    d.key.agency,
-                    d.key.procedure,
-                    d.key.channel,
-                    d.key.metric.code(),
-                    d.stored,
-                    d.from_events
+                    "{}: stored {}, events give {}",
+                    d.counter, d.stored, d.from_events
                 );
             }
             anyhow::bail!(

@@ -215,8 +215,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counters summed as the query asks, from the counter rows alone.
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatRow>>;
-    /// Every counter, for `stats verify`.
+    /// Dossiers held in the subtree now, by group and stock, split by whether their due day
+    /// is before `today`; from the holdings counters alone. The period is not used.
+    async fn holdings(&self, query: &StatsQuery, today: NaiveDate) -> Result<Vec<HoldingRow>>;
+    /// Dossiers held in the subtree and past their due time at `now`, the most overdue first.
+    async fn overdue_dossiers(
+        &self,
+        root: &AgencyCode,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<Dossier>>;
+    /// Every counter (flows and holdings), for `stats verify`.
     async fn counters(&self) -> Result<std::collections::BTreeMap<domain::stats::CounterKey, i64>>;
+    /// Flows summed by month and agency (from the monthly roll-up) or, `by_procedure`, by
+    /// month and procedure (from the daily counters), for days `from` to `to`; for open data.
+    async fn monthly_flows(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        by_procedure: bool,
+    ) -> Result<Vec<MonthlyFlow>>;
+    /// The first and last month with counters, if any.
+    async fn counter_span(&self) -> Result<Option<(NaiveDate, NaiveDate)>>;
+    /// The monthly roll-up of the flows, for `stats verify`.
+    async fn month_counters(&self) -> Result<Vec<MonthCounter>>;
     /// Replaces every counter with `totals` in one transaction (`stats rebuild`).
     async fn replace_counters(
         &self,
@@ -265,6 +287,8 @@ pub enum StatsGroup {
     /// One group: the whole subtree and period.
     Total,
     Agency,
+    /// The agency's level code (province, commune, …).
+    Level,
     Procedure,
     Channel,
     /// `YYYY-MM`.
@@ -278,8 +302,36 @@ pub struct StatsQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub group: StatsGroup,
-    pub procedure: Option<ProcedureCode>,
+    /// Only these procedures (a sector's, or one); empty for all.
+    pub procedures: Vec<ProcedureCode>,
     pub channel: Option<domain::Channel>,
+}
+
+/// Dossiers held now: group, stock, whether past their due day, how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldingRow {
+    pub group: String,
+    pub metric: domain::stats::Metric,
+    pub overdue: bool,
+    pub value: i64,
+}
+
+/// One summed flow of a month (`YYYY-MM`) and an agency or procedure code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyFlow {
+    pub month: String,
+    pub key: String,
+    pub metric: domain::stats::Metric,
+    pub value: i64,
+}
+
+/// One row of the monthly roll-up, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthCounter {
+    pub agency: String,
+    pub month: NaiveDate,
+    pub metric: String,
+    pub value: i64,
 }
 
 /// One summed counter: its group (empty for the total), metric and value.

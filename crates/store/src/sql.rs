@@ -862,40 +862,118 @@ macro_rules! impl_store {
                 &self,
                 query: &$crate::StatsQuery,
             ) -> $crate::Result<Vec<$crate::StatRow>> {
+                let plan = $crate::sql::PeriodPlan::of(query);
+                let group = $crate::sql::group_expression(query.group);
+                let filters = $crate::sql::detail_filters(query, 8);
+                // Whole months from the monthly roll-up, the period's ragged ends (or, with a
+                // filter the roll-up lacks, every day) from the daily counters.
+                let sql = format!(
+                    "WITH RECURSIVE subtree (code) AS (
+                         SELECT code FROM agencies WHERE code = $1
+                         UNION ALL
+                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code),
+                     flows (agency_code, day, procedure_code, channel, metric, value) AS (
+                         SELECT agency_code, month, '', '', metric, value FROM agency_month_stats
+                         WHERE agency_code IN (SELECT code FROM subtree)
+                           AND month >= $2 AND month <= $3
+                         UNION ALL
+                         SELECT agency_code, day, procedure_code, channel, metric, value
+                         FROM dossier_stats
+                         WHERE agency_code IN (SELECT code FROM subtree)
+                           AND ((day >= $4 AND day <= $5) OR (day >= $6 AND day <= $7)){filters})
+                     SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
+                     FROM flows GROUP BY grp, metric ORDER BY grp, metric"
+                );
+                let mut statement = sqlx::query_as::<_, (String, String, i64)>(&sql)
+                    .bind(query.root.as_str())
+                    .bind(plan.months.0)
+                    .bind(plan.months.1)
+                    .bind(plan.head.0)
+                    .bind(plan.head.1)
+                    .bind(plan.tail.0)
+                    .bind(plan.tail.1);
+                for procedure in &query.procedures {
+                    statement = statement.bind(procedure.as_str());
+                }
+                if let Some(channel) = query.channel {
+                    statement = statement.bind(channel.code());
+                }
+                let rows = statement.fetch_all(&self.pool).await?;
+                $crate::sql::stat_rows(rows)
+            }
+
+            async fn holdings(
+                &self,
+                query: &$crate::StatsQuery,
+                today: chrono::NaiveDate,
+            ) -> $crate::Result<Vec<$crate::HoldingRow>> {
                 let group = match query.group {
-                    $crate::StatsGroup::Total => "''",
-                    $crate::StatsGroup::Agency => "agency_code",
-                    $crate::StatsGroup::Procedure => "procedure_code",
-                    $crate::StatsGroup::Channel => "channel",
-                    $crate::StatsGroup::Month => "substr(CAST(day AS TEXT), 1, 7)",
+                    $crate::StatsGroup::Month => "''",
+                    other => $crate::sql::group_expression(other),
                 };
+                let filters = $crate::sql::detail_filters(query, 3);
                 let sql = format!(
                     "WITH RECURSIVE subtree (code) AS (
                          SELECT code FROM agencies WHERE code = $1
                          UNION ALL
                          SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
-                     SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
-                     FROM dossier_stats
-                     WHERE agency_code IN (SELECT code FROM subtree) AND day >= $2 AND day <= $3
-                       AND ($4 = '' OR procedure_code = $4) AND ($5 = '' OR channel = $5)
-                     GROUP BY grp, metric ORDER BY grp, metric"
+                     SELECT {group} AS grp, metric,
+                            CASE WHEN due_day < $2 THEN 1 ELSE 0 END AS overdue,
+                            CAST(SUM(value) AS BIGINT) AS total
+                     FROM dossier_holdings
+                     WHERE agency_code IN (SELECT code FROM subtree){filters}
+                     GROUP BY grp, metric, overdue ORDER BY grp, metric, overdue"
                 );
-                let rows: Vec<(String, String, i64)> = sqlx::query_as(&sql)
+                let mut statement = sqlx::query_as::<_, (String, String, i32, i64)>(&sql)
                     .bind(query.root.as_str())
-                    .bind(query.from)
-                    .bind(query.to)
-                    .bind(query.procedure.as_ref().map(|p| p.as_str()).unwrap_or(""))
-                    .bind(query.channel.map(|c| c.code()).unwrap_or(""))
-                    .fetch_all(&self.pool)
-                    .await?;
+                    .bind(today);
+                for procedure in &query.procedures {
+                    statement = statement.bind(procedure.as_str());
+                }
+                if let Some(channel) = query.channel {
+                    statement = statement.bind(channel.code());
+                }
+                let rows = statement.fetch_all(&self.pool).await?;
                 rows.into_iter()
-                    .map(|(group, metric, value)| {
+                    .filter(|row| row.3 != 0)
+                    .map(|(group, metric, overdue, value)| {
                         let metric = domain::stats::Metric::from_code(&metric).ok_or_else(|| {
                             $crate::StoreError::Corrupt(format!("unknown metric {metric}"))
                         })?;
-                        Ok($crate::StatRow { group, metric, value })
+                        Ok($crate::HoldingRow { group, metric, overdue: overdue == 1, value })
                     })
                     .collect()
+            }
+
+            async fn overdue_dossiers(
+                &self,
+                root: &domain::AgencyCode,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
+                let sql = format!(
+                    "WITH RECURSIVE subtree (code) AS (
+                         SELECT code FROM agencies WHERE code = $1
+                         UNION ALL
+                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                     SELECT {} FROM dossiers
+                     WHERE agency_code IN (SELECT code FROM subtree)
+                       AND status IN ('received', 'in_progress', 'payment_requested')
+                       AND due_at < $2
+                     ORDER BY due_at, code LIMIT $3",
+                    $crate::sql::DOSSIER_COLUMNS
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(root.as_str())
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut dossiers = Vec::with_capacity(rows.len());
+                for row in rows {
+                    dossiers.push($crate::sql::dossier_from_row!(row));
+                }
+                Ok(dossiers)
             }
 
             async fn counters(
@@ -904,7 +982,10 @@ macro_rules! impl_store {
                 let rows: Vec<(chrono::NaiveDate, String, String, String, String, i64)> =
                     sqlx::query_as(
                         "SELECT day, agency_code, procedure_code, channel, metric, value
-                         FROM dossier_stats",
+                         FROM dossier_stats
+                         UNION ALL
+                         SELECT due_day, agency_code, procedure_code, channel, metric, value
+                         FROM dossier_holdings WHERE value <> 0",
                     )
                     .fetch_all(&self.pool)
                     .await?;
@@ -927,12 +1008,74 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            async fn monthly_flows(
+                &self,
+                from: chrono::NaiveDate,
+                to: chrono::NaiveDate,
+                by_procedure: bool,
+            ) -> $crate::Result<Vec<$crate::MonthlyFlow>> {
+                let sql = if by_procedure {
+                    "SELECT substr(CAST(day AS TEXT), 1, 7) AS m, procedure_code, metric,
+                            CAST(SUM(value) AS BIGINT)
+                     FROM dossier_stats WHERE day >= $1 AND day <= $2
+                     GROUP BY m, procedure_code, metric ORDER BY m, procedure_code, metric"
+                } else {
+                    "SELECT substr(CAST(month AS TEXT), 1, 7) AS m, agency_code, metric,
+                            CAST(SUM(value) AS BIGINT)
+                     FROM agency_month_stats WHERE month >= $1 AND month <= $2
+                     GROUP BY m, agency_code, metric ORDER BY m, agency_code, metric"
+                };
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sql)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(month, key, metric, value)| {
+                        let metric = domain::stats::Metric::from_code(&metric).ok_or_else(|| {
+                            $crate::StoreError::Corrupt(format!("unknown metric {metric}"))
+                        })?;
+                        Ok($crate::MonthlyFlow { month, key, metric, value })
+                    })
+                    .collect()
+            }
+
+            async fn counter_span(
+                &self,
+            ) -> $crate::Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
+                let (first, last): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) =
+                    sqlx::query_as("SELECT MIN(month), MAX(month) FROM agency_month_stats")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(first.zip(last))
+            }
+
+            async fn month_counters(&self) -> $crate::Result<Vec<$crate::MonthCounter>> {
+                let rows: Vec<(String, chrono::NaiveDate, String, i64)> = sqlx::query_as(
+                    "SELECT agency_code, month, metric, value FROM agency_month_stats
+                     ORDER BY agency_code, month, metric",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(agency, month, metric, value)| $crate::MonthCounter {
+                        agency,
+                        month,
+                        metric,
+                        value,
+                    })
+                    .collect())
+            }
+
             async fn replace_counters(
                 &self,
                 totals: &std::collections::BTreeMap<domain::stats::CounterKey, i64>,
             ) -> $crate::Result<()> {
                 let mut tx = self.writer.begin().await?;
-                sqlx::query("DELETE FROM dossier_stats").execute(&mut *tx).await?;
+                for table in ["dossier_stats", "agency_month_stats", "dossier_holdings"] {
+                    sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+                }
                 for (key, value) in totals {
                     $crate::sql::add_to_counter!(&mut *tx, key, *value);
                 }
@@ -1132,8 +1275,8 @@ macro_rules! apply_action {
             .await?;
             $crate::sql::link_files!(&mut *$conn, &stored.code, &event.actor, &write.files);
             $crate::sql::insert_event!(&mut *$conn, &event);
-            for key in domain::stats::deltas(&event, &write.tally) {
-                $crate::sql::add_to_counter!(&mut *$conn, &key, 1);
+            for (key, value) in domain::stats::deltas(&event, &write.tally) {
+                $crate::sql::add_to_counter!(&mut *$conn, &key, value);
             }
             Ok::<_, $crate::StoreError>(stored)
         }
@@ -1239,8 +1382,8 @@ macro_rules! insert_dossier {
             $crate::sql::insert_event!(&mut *$conn, &event);
             $crate::sql::link_files!(&mut *$conn, &code, &new.submitted_by, &new.attachments);
             let tally = domain::stats::Tally::of(&dossier);
-            for key in domain::stats::deltas(&event, &tally) {
-                $crate::sql::add_to_counter!(&mut *$conn, &key, 1);
+            for (key, value) in domain::stats::deltas(&event, &tally) {
+                $crate::sql::add_to_counter!(&mut *$conn, &key, value);
             }
             if let Some(key) = idempotency_key {
                 let inserted = sqlx::query(
@@ -1323,23 +1466,152 @@ macro_rules! add_to_counter {
     ($executor:expr, $key:expr, $value:expr) => {{
         let key: &domain::stats::CounterKey = $key;
         let value: i64 = $value;
-        sqlx::query(
-            "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (agency_code, day, procedure_code, channel, metric)
-               DO UPDATE SET value = dossier_stats.value + excluded.value",
-        )
-        .bind(key.day)
-        .bind(key.agency.as_str())
-        .bind(key.procedure.as_str())
-        .bind(key.channel.code())
-        .bind(key.metric.code())
-        .bind(value)
-        .execute($executor)
-        .await?;
+        if key.metric.is_stock() {
+            sqlx::query(
+                "INSERT INTO dossier_holdings
+                   (agency_code, procedure_code, channel, metric, due_day, value)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (agency_code, procedure_code, channel, metric, due_day)
+                   DO UPDATE SET value = dossier_holdings.value + excluded.value",
+            )
+            .bind(key.agency.as_str())
+            .bind(key.procedure.as_str())
+            .bind(key.channel.code())
+            .bind(key.metric.code())
+            .bind(key.day)
+            .bind(value)
+            .execute(&mut *$executor)
+            .await?;
+        } else {
+            // The day's counter and its month's roll-up together, in one statement each.
+            sqlx::query(
+                "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (agency_code, day, procedure_code, channel, metric)
+                   DO UPDATE SET value = dossier_stats.value + excluded.value",
+            )
+            .bind(key.day)
+            .bind(key.agency.as_str())
+            .bind(key.procedure.as_str())
+            .bind(key.channel.code())
+            .bind(key.metric.code())
+            .bind(value)
+            .execute(&mut *$executor)
+            .await?;
+            sqlx::query(
+                "INSERT INTO agency_month_stats (agency_code, month, metric, value)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agency_code, month, metric)
+                   DO UPDATE SET value = agency_month_stats.value + excluded.value",
+            )
+            .bind(key.agency.as_str())
+            .bind($crate::sql::month_of(key.day))
+            .bind(key.metric.code())
+            .bind(value)
+            .execute(&mut *$executor)
+            .await?;
+        }
     }};
 }
 pub(crate) use add_to_counter;
+
+/// Which days of a statistics period come from the monthly roll-up and which from the daily
+/// counters. An empty range has its start after its end.
+pub(crate) struct PeriodPlan {
+    pub months: (chrono::NaiveDate, chrono::NaiveDate),
+    pub head: (chrono::NaiveDate, chrono::NaiveDate),
+    pub tail: (chrono::NaiveDate, chrono::NaiveDate),
+}
+
+impl PeriodPlan {
+    pub(crate) fn of(query: &crate::StatsQuery) -> Self {
+        let (from, to) = (query.from, query.to);
+        // Dates both backends store and compare (SQLite as text).
+        let none = (
+            domain::stats::NO_DEADLINE,
+            chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default(),
+        );
+        let detailed = !query.procedures.is_empty()
+            || query.channel.is_some()
+            || matches!(
+                query.group,
+                crate::StatsGroup::Procedure | crate::StatsGroup::Channel
+            );
+        // The first whole month starts on or after `from`; the last ends on or before `to`.
+        let first = if month_of(from) == from {
+            Some(from)
+        } else {
+            next_month(from)
+        };
+        let after_last = next_month(to).filter(|next| next.pred_opt() == Some(to));
+        let last = after_last.or_else(|| Some(month_of(to)));
+        match (first, last) {
+            (Some(first), Some(end)) if !detailed && first < end => Self {
+                months: (first, end.pred_opt().unwrap_or(end)),
+                head: (from, first.pred_opt().unwrap_or(first)),
+                tail: (end, to),
+            },
+            _ => Self {
+                months: none,
+                head: (from, to),
+                tail: none,
+            },
+        }
+    }
+}
+
+fn next_month(day: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    month_of(day).checked_add_months(chrono::Months::new(1))
+}
+
+/// The SQL that names a counter row's group.
+pub(crate) fn group_expression(group: crate::StatsGroup) -> &'static str {
+    match group {
+        crate::StatsGroup::Total => "''",
+        crate::StatsGroup::Agency => "agency_code",
+        crate::StatsGroup::Level => "(SELECT level_code FROM agencies WHERE code = agency_code)",
+        crate::StatsGroup::Procedure => "procedure_code",
+        crate::StatsGroup::Channel => "channel",
+        crate::StatsGroup::Month => "substr(CAST(day AS TEXT), 1, 7)",
+    }
+}
+
+/// The procedure and channel conditions, with placeholders numbered from `first`.
+pub(crate) fn detail_filters(query: &crate::StatsQuery, first: usize) -> String {
+    let mut sql = String::new();
+    let mut next = first;
+    if !query.procedures.is_empty() {
+        let marks: Vec<String> = (next..next + query.procedures.len())
+            .map(|n| format!("${n}"))
+            .collect();
+        next += query.procedures.len();
+        sql.push_str(&format!(" AND procedure_code IN ({})", marks.join(", ")));
+    }
+    if query.channel.is_some() {
+        sql.push_str(&format!(" AND channel = ${next}"));
+    }
+    sql
+}
+
+pub(crate) fn stat_rows(rows: Vec<(String, String, i64)>) -> crate::Result<Vec<crate::StatRow>> {
+    rows.into_iter()
+        .map(|(group, metric, value)| {
+            let metric = domain::stats::Metric::from_code(&metric)
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown metric {metric}")))?;
+            Ok(crate::StatRow {
+                group,
+                metric,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The first day of `day`'s month: the key of the monthly roll-up.
+pub(crate) fn month_of(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    day.with_day(1).unwrap_or(day)
+}
 
 macro_rules! bump_generation {
     ($executor:expr) => {

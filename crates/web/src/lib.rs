@@ -2,6 +2,7 @@
 //! under `/api/v1` with its OpenAPI document, and the operational endpoints.
 
 mod api;
+mod dashboard;
 mod desk;
 mod dossier_api;
 mod error;
@@ -11,7 +12,6 @@ pub(crate) mod pages;
 mod params;
 mod printed;
 mod session;
-mod statistics;
 mod stats_api;
 
 use std::time::Duration;
@@ -38,7 +38,7 @@ pub fn router(app: app::App) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(desk::routes(upload_limit))
-        .merge(statistics::routes())
+        .merge(dashboard::routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

@@ -21,6 +21,7 @@ struct StatsParams {
     to: Option<String>,
     group: Option<String>,
     procedure: Option<String>,
+    sector: Option<String>,
     channel: Option<String>,
 }
 
@@ -34,9 +35,12 @@ pub struct StatsView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupView {
-    /// The agency code, procedure code, channel or month (`YYYY-MM`); empty for the total.
+    /// The agency code, level code, procedure code, channel or month (`YYYY-MM`); empty
+    /// for the total.
     pub group: String,
     pub received: i64,
+    /// Received and submitted online.
+    pub received_online: i64,
     /// Resolved, whatever the timing.
     pub resolved: i64,
     pub resolved_early: i64,
@@ -44,6 +48,13 @@ pub struct GroupView {
     pub resolved_late: i64,
     /// Early and on time, out of those with a deadline, in percent; null when none.
     pub on_time_rate: Option<f64>,
+    /// Held now (not in the period) and being processed within their deadline; 0 when
+    /// grouped by month.
+    pub in_progress: i64,
+    /// Held now and past their deadline.
+    pub overdue: i64,
+    /// Held now and waiting for the applicant's supplement.
+    pub awaiting_supplement: i64,
     /// Every counter by its name (submitted, refused, withdrawn, stopped, returned,
     /// supplement_requested, payment_confirmed, apologized, transferred_in, transferred_out,
     /// rated_satisfied, rated_dissatisfied, …).
@@ -59,8 +70,10 @@ pub struct GroupView {
         ("agency" = Option<String>, Query, description = "agency code; default: the caller's agency"),
         ("from" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "YYYY-MM-DD; at most 3660 days after from"),
-        ("group" = Option<String>, Query, description = "total (default), agency, procedure, channel or month"),
-        ("procedure" = Option<String>, Query), ("channel" = Option<String>, Query),
+        ("group" = Option<String>, Query, description = "total (default), agency, level, procedure, channel or month"),
+        ("procedure" = Option<String>, Query, description = "one procedure's code"),
+        ("sector" = Option<String>, Query, description = "a sector's name, as the catalogue gives it"),
+        ("channel" = Option<String>, Query, description = "online, in_person or postal"),
     ),
     responses(
         (status = 200, body = StatsView), (status = 400, body = Problem),
@@ -83,6 +96,7 @@ async fn stats(
                 to: params.to,
                 group: params.group,
                 procedure: params.procedure,
+                sector: params.sector,
                 channel: params.channel,
             },
         )
@@ -98,11 +112,15 @@ async fn stats(
             .map(|g| GroupView {
                 group: g.group.clone(),
                 received: g.get(Metric::Received),
+                received_online: g.get(Metric::ReceivedOnline),
                 resolved: g.resolved(),
                 resolved_early: g.get(Metric::ResolvedEarly),
                 resolved_on_time: g.get(Metric::ResolvedOnTime),
                 resolved_late: g.get(Metric::ResolvedLate),
                 on_time_rate: g.on_time_rate().map(|r| (r * 10.0).round() / 10.0),
+                in_progress: g.in_progress,
+                overdue: g.overdue,
+                awaiting_supplement: g.awaiting_supplement,
                 counts: g
                     .counts
                     .iter()

@@ -15,7 +15,7 @@ const PNG: &[u8] = &[
 ];
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -23,7 +23,12 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn sign_in(t: &TestApp, browser: &reqwest::Client, user: &str, password: &str) -> u16 {
+pub(crate) async fn sign_in(
+    t: &TestApp,
+    browser: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> u16 {
     browser
         .post(t.url("/signin"))
         .form(&[
@@ -38,7 +43,7 @@ async fn sign_in(t: &TestApp, browser: &reqwest::Client, user: &str, password: &
         .as_u16()
 }
 
-async fn page(t: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
+pub(crate) async fn page(t: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
     let response = browser.get(t.url(path)).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }

@@ -1,6 +1,7 @@
 //! Statistics from the counters the events keep: figures checked against a hand-computed
 //! history, bad requests, and `stats verify` / `rebuild` after the counters are tampered with.
 
+use chrono::Datelike;
 use serde_json::{Value, json};
 
 use crate::dossiers::{PDF, act, generic_form, get, pension_application, post, token, upload};
@@ -163,6 +164,27 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     assert_eq!(group(&by_channel, "online")["counts"]["submitted"], 5);
     let (_, one_procedure) = get(&t, "/api/v1/stats?procedure=1.010824", &leader).await;
     assert_eq!(one_procedure["groups"][0]["received"], 1);
+    let (_, by_level) = get(&t, "/api/v1/stats?group=level", &leader).await;
+    assert_eq!(group(&by_level, "commune")["received"], 3);
+    assert_eq!(group(&by_level, "province")["resolved_early"], 1);
+    // A whole month is read from the monthly roll-up: the same figures as the days give.
+    let today = app::today();
+    let month_start = today.with_day(1).unwrap();
+    let month_end = (month_start + chrono::Months::new(1)).pred_opt().unwrap();
+    let (_, month) = get(
+        &t,
+        &format!("/api/v1/stats?from={month_start}&to={month_end}"),
+        &leader,
+    )
+    .await;
+    let (_, days) = get(
+        &t,
+        &format!("/api/v1/stats?from={today}&to={today}"),
+        &leader,
+    )
+    .await;
+    assert_eq!(month["groups"][0]["counts"], days["groups"][0]["counts"]);
+    assert_eq!(month["groups"][0]["counts"], city["groups"][0]["counts"]);
 
     // The same figures on the public page, for anyone, without personal data.
     let (status, public) = t.text("/statistics").await;
@@ -189,6 +211,7 @@ async fn figures_match_a_hand_computed_history(db: Db) {
         ("from=yesterday", "from"),
         ("agency=999.99.99.H99", "agency"),
         ("group=week", "group"),
+        ("sector=Không có lĩnh vực này", "sector"),
     ] {
         let (status, problem) = get(&t, &format!("/api/v1/stats?{query}"), &leader).await;
         assert_eq!(status, 400, "{query}: {problem}");
@@ -211,9 +234,16 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     .await;
     // Two counters hold receptions: the pension (two received) and the in-person dossier (one).
     let differences = t.app.verify_stats().await.unwrap();
+    // Described as "day agency procedure channel metric".
     let found: Vec<(&str, i64, i64)> = differences
         .iter()
-        .map(|d| (d.key.procedure.as_str(), d.stored, d.from_events))
+        .map(|d| {
+            (
+                d.counter.split(' ').nth(2).unwrap(),
+                d.stored,
+                d.from_events,
+            )
+        })
         .collect();
     assert_eq!(found, [("1.010824", 6, 1), ("1.014027", 7, 2)]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
@@ -230,4 +260,115 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     assert_eq!(t.app.verify_stats().await.unwrap(), []);
     let (_, again) = get(&t, "/api/v1/stats", &leader).await;
     assert_eq!(again["groups"][0]["received"], 3);
+
+    // A dossier being processed is held within its deadline; once its due day has passed
+    // (the clock moved back by editing its dates) it is overdue, listed with a link to it.
+    let held = submit(&t, &citizen).await;
+    act(&t, &reception, &held, "receive", json!({"version": 1})).await;
+    let (_, now) = get(&t, "/api/v1/stats", &leader).await;
+    let whole = &now["groups"][0];
+    assert_eq!(
+        (whole["in_progress"].as_i64(), whole["overdue"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let backdate = if t.database_url.starts_with("sqlite:") {
+        // SQLite keeps dates as text; a year earlier keeps their format.
+        vec![
+            format!("UPDATE dossiers SET due_at = replace(due_at, substr(due_at, 1, 4), '2025') WHERE code = '{held}'"),
+            "UPDATE dossier_holdings SET due_day = replace(due_day, substr(due_day, 1, 4), '2025') WHERE metric = 'in_progress' AND value = 1".into(),
+        ]
+    } else {
+        vec![
+            format!("UPDATE dossiers SET due_at = due_at - interval '1 year' WHERE code = '{held}'"),
+            "UPDATE dossier_holdings SET due_day = due_day - 365 WHERE metric = 'in_progress' AND value = 1".into(),
+        ]
+    };
+    for sql in &backdate {
+        crate::dossiers::tamper(&t.database_url, sql).await;
+    }
+    let (_, late_now) = get(&t, "/api/v1/stats?group=agency", &leader).await;
+    let ward = group(&late_now, WARD);
+    assert_eq!(
+        (ward["in_progress"].as_i64(), ward["overdue"].as_i64()),
+        (Some(0), Some(1))
+    );
+
+    // The leader's dashboard: headline, charts with their words, every table, the overdue
+    // list linking to the dossier, and downloads that hold the same rows.
+    let browser = crate::journeys::browser();
+    assert_eq!(
+        crate::journeys::sign_in(&t, &browser, "demo-leader", "demo").await,
+        303
+    );
+    let (status, board) = crate::journeys::page(&t, &browser, "/dashboard").await;
+    assert_eq!(status, 200, "{board}");
+    assert!(
+        board.contains("<strong>4</strong> hồ sơ tiếp nhận"),
+        "{board}"
+    );
+    assert_eq!(board.matches("<svg").count(), 2, "two charts");
+    assert!(board.contains("<title>Hồ sơ theo tháng</title>"));
+    assert!(
+        board.contains(&format!("<a href=\"/dossiers/{held}\">{held}</a>")),
+        "{board}"
+    );
+    for slug in ["months", "levels", "agencies", "index", "overdue"] {
+        assert!(
+            board.contains(&format!("/dashboard/export/{slug}.csv?")),
+            "{slug}"
+        );
+    }
+    let csv = browser
+        .get(t.url("/dashboard/export/agencies.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Cơ quan,Tiếp nhận,Đã giải quyết"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("Ủy ban nhân dân phường Hồng Bàng,4,2,50.0,0,1,0,1,0,1,50.0,50.0"),
+        "{csv}"
+    );
+    let overdue_csv = browser
+        .get(t.url("/dashboard/export/overdue.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overdue_csv.contains(&held));
+    let xlsx = browser
+        .get(t.url("/dashboard/export/index.xlsx"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&xlsx[..2], b"PK");
+    let (status, _) = crate::journeys::page(&t, &browser, "/dashboard/export/nothing.csv").await;
+    assert_eq!(status, 404);
+    let (status, _) = crate::journeys::page(&t, &browser, "/dashboard?agency=000.00.00.G15").await;
+    assert_eq!(status, 403, "a leader sees only their own subtree");
+    let clerk = crate::journeys::browser();
+    crate::journeys::sign_in(&t, &clerk, "demo-handler", "demo").await;
+    assert_eq!(crate::journeys::page(&t, &clerk, "/dashboard").await.0, 403);
+
+    // The public page has the charts and the index but never the dossiers.
+    let (_, public) = t.text("/statistics").await;
+    assert_eq!(public.matches("<svg").count(), 2);
+    assert!(!public.contains(&held));
+    assert!(!public.contains("/statistics/export/overdue"));
+    let (status, methodology) = t.text("/statistics/methodology").await;
+    assert_eq!(status, 200);
+    assert!(methodology.contains("TDGQ.1") && methodology.contains("Cần dữ liệu ngoài"));
+
+    // Moving the dates by hand is what `stats verify` is for.
+    assert!(!t.app.verify_stats().await.unwrap().is_empty());
+    t.app.rebuild_stats().await.unwrap();
 }

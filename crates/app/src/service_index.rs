@@ -1,0 +1,120 @@
+//! The national service-quality index (Bộ chỉ số 766) per agency and period, from the same
+//! counters as the statistics and from the catalogue; agencies ranked by their total.
+
+use std::collections::{BTreeMap, HashMap};
+
+use domain::service_index::{IndexScore, Inputs};
+use domain::stats::Metric;
+use domain::{Agency, AgencyCode, OnlineService};
+
+use crate::stats::{Figures, StatsRequest};
+use crate::{App, Result};
+
+/// One agency's index.
+#[derive(Debug, Clone)]
+pub struct AgencyIndex {
+    pub agency: Agency,
+    pub inputs: Inputs,
+    pub score: IndexScore,
+}
+
+/// The index of every agency in a subtree that had dossiers in the period, best first.
+#[derive(Debug, Clone)]
+pub struct IndexReport {
+    pub root: AgencyCode,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub ranking: Vec<AgencyIndex>,
+}
+
+impl App {
+    /// The index for the agencies under the requested one (the province by default) over a
+    /// period. Public: it is built from counts, with no personal data.
+    pub async fn service_index(&self, request: StatsRequest) -> Result<IndexReport> {
+        let report = self
+            .public_stats(StatsRequest {
+                group: Some("agency".into()),
+                ..request
+            })
+            .await?;
+        let agencies: HashMap<AgencyCode, Agency> = self
+            .store
+            .agencies()
+            .await?
+            .into_iter()
+            .map(|a| (a.code.clone(), a))
+            .collect();
+        let mut offered: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        let mut ranking = Vec::new();
+        for figures in &report.groups {
+            let Some(agency) = AgencyCode::parse(&figures.group)
+                .ok()
+                .and_then(|code| agencies.get(&code))
+            else {
+                continue;
+            };
+            if !offered.contains_key(&agency.level) {
+                let counts = self.procedures_online_at(&agency.level)?;
+                offered.insert(agency.level.clone(), counts);
+            }
+            let (procedures, procedures_online) = offered[&agency.level];
+            let inputs = inputs_of(figures, procedures, procedures_online);
+            ranking.push(AgencyIndex {
+                agency: agency.clone(),
+                score: IndexScore::of(&inputs),
+                inputs,
+            });
+        }
+        ranking.sort_by(|a, b| {
+            b.score
+                .total()
+                .total_cmp(&a.score.total())
+                .then_with(|| a.agency.code.cmp(&b.agency.code))
+        });
+        Ok(IndexReport {
+            root: report.agency,
+            from: report.from,
+            to: report.to,
+            ranking,
+        })
+    }
+
+    /// How many procedures are carried out at a level, and how many of them online (in full
+    /// or in part), from the catalogue index's counts.
+    fn procedures_online_at(&self, level: &str) -> Result<(i64, i64)> {
+        let found = self.index.search(&search::SearchQuery {
+            levels: vec![level.to_string()],
+            facets: true,
+            limit: 0,
+            ..Default::default()
+        })?;
+        let online = found
+            .facets
+            .online
+            .iter()
+            .filter(|(code, _)| {
+                code == OnlineService::Full.code() || code == OnlineService::Partial.code()
+            })
+            .map(|(_, n)| *n as i64)
+            .sum();
+        Ok((found.total as i64, online))
+    }
+}
+
+fn inputs_of(figures: &Figures, procedures: i64, procedures_online: i64) -> Inputs {
+    let resolved = figures.resolved();
+    Inputs {
+        on_time: figures.on_time(),
+        judged: resolved - figures.get(Metric::ResolvedUndated),
+        received: figures.get(Metric::Received),
+        received_online: figures.get(Metric::ReceivedOnline),
+        procedures,
+        procedures_online,
+        rated: figures.get(Metric::RatedSatisfied) + figures.get(Metric::RatedDissatisfied),
+        satisfied: figures.get(Metric::RatedSatisfied),
+        resolved,
+        // A resolution is refused without its result document (dossiers::act), so every
+        // dossier resolved here has its result as a file.
+        electronic_results: resolved,
+    }
+}

@@ -1,0 +1,736 @@
+//! Statistics pages: the leadership dashboard (`/dashboard`, for leaders and above over their
+//! agency's subtree) and the public page (`/statistics`, no sign-in). Both show the same
+//! headline, charts and tables, built once as [`documents::DataTable`]s so that every table
+//! on the page is exactly what its CSV and XLSX downloads hold.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use documents::{Cell, Chart, DataTable, Series};
+use domain::stats::Metric;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::pages::{PageError, render};
+use crate::session::SignedIn;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/statistics", get(public_page))
+        .route("/statistics/export/{file}", get(public_export))
+        .route("/statistics/methodology", get(methodology))
+        .route("/dashboard", get(dashboard))
+        .route("/dashboard/export/{file}", get(dashboard_export))
+}
+
+/// The filters both pages take; the public page ignores sector, procedure and channel.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Filters {
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    sector: String,
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    channel: String,
+}
+
+impl Filters {
+    fn request(&self, group: &str) -> app::StatsRequest {
+        let given = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        app::StatsRequest {
+            agency: given(&self.agency),
+            from: given(&self.from),
+            to: given(&self.to),
+            group: Some(group.into()),
+            procedure: given(&self.procedure),
+            sector: given(&self.sector),
+            channel: given(&self.channel),
+        }
+    }
+
+    fn public(&self) -> Self {
+        Self {
+            agency: self.agency.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            ..Self::default()
+        }
+    }
+
+    fn query_string(&self) -> String {
+        serde_urlencoded_pairs(&[
+            ("agency", &self.agency),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("sector", &self.sector),
+            ("procedure", &self.procedure),
+            ("channel", &self.channel),
+        ])
+    }
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencoding::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The headline figures.
+struct Headline {
+    received: i64,
+    resolved: i64,
+    on_time: i64,
+    on_time_rate: String,
+    in_progress: i64,
+    overdue: i64,
+    awaiting_supplement: i64,
+}
+
+/// A table as the page shows it, with its download name.
+struct ShownTable {
+    slug: &'static str,
+    table: DataTable,
+    /// Cells of the first column that link somewhere (agencies to their own figures,
+    /// dossiers to their page), by row.
+    links: Vec<Option<String>>,
+}
+
+impl ShownTable {
+    /// Each row's link (if any) and its cells as text.
+    fn shown_rows(&self) -> Vec<(Option<&str>, Vec<String>)> {
+        self.table
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let link = self.links.get(i).and_then(|l| l.as_deref());
+                (link, row.iter().map(Cell::text).collect())
+            })
+            .collect()
+    }
+}
+
+/// Everything a statistics page shows.
+struct Board {
+    agency: String,
+    agency_name: String,
+    from: String,
+    to: String,
+    headline: Headline,
+    charts: Vec<String>,
+    tables: Vec<ShownTable>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    lang: Lang,
+    path: String,
+    /// The public page: no overdue list, no detailed filters.
+    public: bool,
+    filters: Filters,
+    query: String,
+    sectors: Vec<String>,
+    board: Option<Board>,
+    errors: Vec<String>,
+}
+
+/// Who is looking: the public, or a signed-in leader.
+#[derive(Clone, Copy)]
+enum Reader<'a> {
+    Public,
+    Leader(&'a domain::user::User),
+}
+
+async fn figures(
+    state: &AppState,
+    reader: Reader<'_>,
+    filters: &Filters,
+    group: &str,
+) -> Result<app::StatsReport, app::AppError> {
+    match reader {
+        Reader::Public => state.app.public_stats(filters.request(group)).await,
+        Reader::Leader(user) => state.app.stats(user, filters.request(group)).await,
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Cell {
+    if whole > 0 {
+        Cell::Percent(100.0 * part as f64 / whole as f64)
+    } else {
+        Cell::Empty
+    }
+}
+
+/// The columns of the per-level and per-agency tables (the provincial portals' layout).
+fn figure_headers(lang: Lang, first: &str) -> Vec<String> {
+    [
+        first,
+        lang.pick("Tiếp nhận", "Received"),
+        lang.pick("Đã giải quyết", "Resolved"),
+        lang.pick("Đã giải quyết (%)", "Resolved (%)"),
+        lang.pick("Đang giải quyết trong hạn", "In progress, within deadline"),
+        lang.pick("Đang giải quyết quá hạn", "In progress, overdue"),
+        lang.pick("Chờ bổ sung", "Awaiting supplement"),
+        lang.pick("Trước hạn", "Early"),
+        lang.pick("Đúng hạn", "On time"),
+        lang.pick("Trễ hạn", "Late"),
+        lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
+        lang.pick("Trễ hạn (%)", "Late (%)"),
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect()
+}
+
+fn figure_cells(name: String, f: &app::Figures) -> Vec<Cell> {
+    let judged = f.resolved() - f.get(Metric::ResolvedUndated);
+    vec![
+        Cell::Text(name),
+        Cell::Count(f.get(Metric::Received)),
+        Cell::Count(f.resolved()),
+        percent(f.resolved(), f.get(Metric::Received)),
+        Cell::Count(f.in_progress),
+        Cell::Count(f.overdue),
+        Cell::Count(f.awaiting_supplement),
+        Cell::Count(f.get(Metric::ResolvedEarly)),
+        Cell::Count(f.get(Metric::ResolvedOnTime)),
+        Cell::Count(f.get(Metric::ResolvedLate)),
+        percent(f.on_time(), judged),
+        percent(f.get(Metric::ResolvedLate), judged),
+    ]
+}
+
+async fn build(
+    state: &AppState,
+    lang: Lang,
+    reader: Reader<'_>,
+    filters: &Filters,
+) -> Result<Board, app::AppError> {
+    let total = figures(state, reader, filters, "total").await?;
+    // The agency the request resolved to (the province by default, the reader's own agency
+    // for a leader), so the other queries need not find it again.
+    let filters = &Filters {
+        agency: total.agency.to_string(),
+        ..filters.clone()
+    };
+    let (by_month, by_level, by_agency) = tokio::try_join!(
+        figures(state, reader, filters, "month"),
+        figures(state, reader, filters, "level"),
+        figures(state, reader, filters, "agency"),
+    )?;
+    let agencies: HashMap<String, String> = state
+        .app
+        .agency_tree()
+        .await?
+        .into_iter()
+        .map(|n| (n.agency.code.to_string(), n.agency.name))
+        .collect();
+    let name_of = |code: &str| {
+        agencies
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let levels: HashMap<String, String> = state
+        .app
+        .levels()
+        .into_iter()
+        .map(|l| {
+            (
+                l.code.clone(),
+                lang.pick(&l.name_vi, &l.name_en).to_string(),
+            )
+        })
+        .collect();
+    let whole = total.groups.first().cloned().unwrap_or_default();
+    let headline = Headline {
+        received: whole.get(Metric::Received),
+        resolved: whole.resolved(),
+        on_time: whole.on_time(),
+        on_time_rate: whole
+            .on_time_rate()
+            .map(|r| format!("{r:.1} %"))
+            .unwrap_or_else(|| "—".into()),
+        in_progress: whole.in_progress,
+        overdue: whole.overdue,
+        awaiting_supplement: whole.awaiting_supplement,
+    };
+
+    let months = ShownTable {
+        slug: "months",
+        table: DataTable {
+            title: lang.pick("Theo tháng", "By month").into(),
+            headers: [
+                lang.pick("Tháng", "Month"),
+                lang.pick("Tiếp nhận", "Received"),
+                lang.pick("Đã giải quyết", "Resolved"),
+                lang.pick("Trước hạn", "Early"),
+                lang.pick("Đúng hạn", "On time"),
+                lang.pick("Trễ hạn", "Late"),
+                lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: by_month
+                .groups
+                .iter()
+                .map(|f| {
+                    vec![
+                        Cell::Text(f.group.clone()),
+                        Cell::Count(f.get(Metric::Received)),
+                        Cell::Count(f.resolved()),
+                        Cell::Count(f.get(Metric::ResolvedEarly)),
+                        Cell::Count(f.get(Metric::ResolvedOnTime)),
+                        Cell::Count(f.get(Metric::ResolvedLate)),
+                        percent(f.on_time(), f.resolved() - f.get(Metric::ResolvedUndated)),
+                    ]
+                })
+                .collect(),
+        },
+        links: Vec::new(),
+    };
+    let level_table = ShownTable {
+        slug: "levels",
+        table: DataTable {
+            title: lang.pick("Theo cấp", "By level").into(),
+            headers: figure_headers(lang, lang.pick("Cấp", "Level")),
+            rows: by_level
+                .groups
+                .iter()
+                .map(|f| {
+                    let name = levels.get(&f.group).cloned().unwrap_or(f.group.clone());
+                    figure_cells(name, f)
+                })
+                .collect(),
+        },
+        links: Vec::new(),
+    };
+    let agency_table = ShownTable {
+        slug: "agencies",
+        table: DataTable {
+            title: lang.pick("Theo cơ quan", "By agency").into(),
+            headers: figure_headers(lang, lang.pick("Cơ quan", "Agency")),
+            rows: by_agency
+                .groups
+                .iter()
+                .map(|f| figure_cells(name_of(&f.group), f))
+                .collect(),
+        },
+        links: by_agency
+            .groups
+            .iter()
+            .map(|f| {
+                Some(format!(
+                    "?{}",
+                    Filters {
+                        agency: f.group.clone(),
+                        ..filters.clone()
+                    }
+                    .query_string()
+                ))
+            })
+            .collect(),
+    };
+
+    let charts = vec![
+        documents::line_chart_svg(&month_chart(lang, &months.table))
+            .map_err(|e| app::AppError::Internal(e.to_string()))?,
+        documents::bar_chart_svg(&level_chart(lang, &level_table.table))
+            .map_err(|e| app::AppError::Internal(e.to_string()))?,
+    ];
+    let mut tables = vec![months, level_table, agency_table];
+    let index = state
+        .app
+        .service_index(filters.public().request("agency"))
+        .await?;
+    tables.push(ranking_table(lang, &index));
+    if let Reader::Leader(user) = reader {
+        let overdue = state.app.overdue(user, Some(&filters.agency), 200).await?;
+        tables.push(overdue_table(lang, &overdue, &name_of));
+    }
+    Ok(Board {
+        agency: total.agency.to_string(),
+        agency_name: name_of(total.agency.as_str()),
+        from: total.from.to_string(),
+        to: total.to.to_string(),
+        headline,
+        charts,
+        tables,
+    })
+}
+
+/// Received, resolved and on time per month, from the month table's own cells.
+fn month_chart(lang: Lang, months: &DataTable) -> Chart {
+    let column = |c: usize| -> Vec<f64> {
+        months
+            .rows
+            .iter()
+            .map(|r| match r.get(c) {
+                Some(Cell::Count(n)) => *n as f64,
+                _ => 0.0,
+            })
+            .collect()
+    };
+    let on_time: Vec<f64> = column(3)
+        .iter()
+        .zip(column(4))
+        .map(|(a, b)| a + b)
+        .collect();
+    let series = vec![
+        Series {
+            name: lang.pick("Tiếp nhận", "Received").into(),
+            values: column(1),
+        },
+        Series {
+            name: lang.pick("Đã giải quyết", "Resolved").into(),
+            values: column(2),
+        },
+        Series {
+            name: lang.pick("Trước và đúng hạn", "Early or on time").into(),
+            values: on_time,
+        },
+    ];
+    let categories: Vec<String> = months.rows.iter().map(|r| r[0].text()).collect();
+    Chart {
+        title: lang.pick("Hồ sơ theo tháng", "Dossiers by month").into(),
+        description: describe(lang, &categories, &series),
+        categories,
+        series,
+        unit: lang.pick("hồ sơ", "dossiers").into(),
+    }
+}
+
+/// Received, resolved and overdue per level.
+fn level_chart(lang: Lang, levels: &DataTable) -> Chart {
+    let column = |c: usize| -> Vec<f64> {
+        levels
+            .rows
+            .iter()
+            .map(|r| match r.get(c) {
+                Some(Cell::Count(n)) => *n as f64,
+                _ => 0.0,
+            })
+            .collect()
+    };
+    let series = vec![
+        Series {
+            name: lang.pick("Tiếp nhận", "Received").into(),
+            values: column(1),
+        },
+        Series {
+            name: lang.pick("Đã giải quyết", "Resolved").into(),
+            values: column(2),
+        },
+        Series {
+            name: lang.pick("Đang quá hạn", "Overdue now").into(),
+            values: column(5),
+        },
+    ];
+    let categories: Vec<String> = levels.rows.iter().map(|r| r[0].text()).collect();
+    Chart {
+        title: lang.pick("Hồ sơ theo cấp", "Dossiers by level").into(),
+        description: describe(lang, &categories, &series),
+        categories,
+        series,
+        unit: lang.pick("hồ sơ", "dossiers").into(),
+    }
+}
+
+/// The chart in words: each series' value per category.
+fn describe(lang: Lang, categories: &[String], series: &[Series]) -> String {
+    if categories.is_empty() {
+        return lang.pick("Không có số liệu.", "No figures.").into();
+    }
+    series
+        .iter()
+        .map(|s| {
+            let values: Vec<String> = categories
+                .iter()
+                .zip(&s.values)
+                .map(|(c, v)| format!("{c}: {v}"))
+                .collect();
+            format!("{}: {}", s.name, values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(". ")
+}
+
+fn ranking_table(lang: Lang, index: &app::IndexReport) -> ShownTable {
+    use domain::service_index::Group;
+    let mut headers: Vec<String> = vec![
+        lang.pick("Hạng", "Rank").into(),
+        lang.pick("Cơ quan", "Agency").into(),
+        lang.pick("Tổng điểm", "Total points").into(),
+        lang.pick("Điểm tối đa tính được", "Most points computable")
+            .into(),
+    ];
+    headers.extend(
+        Group::ALL
+            .iter()
+            .map(|g| format!("{} ({})", g.code(), g.max_points())),
+    );
+    let rows = index
+        .ranking
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut row = vec![
+                Cell::Count(i as i64 + 1),
+                Cell::Text(a.agency.name.clone()),
+                Cell::Percent(a.score.total()),
+                Cell::Percent(a.score.computable()),
+            ];
+            row.extend(
+                Group::ALL
+                    .iter()
+                    .map(|g| a.score.group_points(*g).map_or(Cell::Empty, Cell::Percent)),
+            );
+            row
+        })
+        .collect();
+    ShownTable {
+        slug: "index",
+        table: DataTable {
+            title: lang
+                .pick("Bộ chỉ số 766: xếp hạng", "Index 766: ranking")
+                .into(),
+            headers,
+            rows,
+        },
+        links: Vec::new(),
+    }
+}
+
+fn overdue_table(
+    lang: Lang,
+    dossiers: &[domain::dossier::Dossier],
+    name_of: &dyn Fn(&str) -> String,
+) -> ShownTable {
+    let now = chrono::Utc::now();
+    ShownTable {
+        slug: "overdue",
+        table: DataTable {
+            title: lang.pick("Hồ sơ quá hạn", "Overdue dossiers").into(),
+            headers: [
+                lang.pick("Mã hồ sơ", "Dossier"),
+                lang.pick("Thủ tục", "Procedure"),
+                lang.pick("Cơ quan đang giữ", "Held by"),
+                lang.pick("Hạn xử lý", "Due"),
+                lang.pick("Quá hạn (ngày)", "Overdue (days)"),
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: dossiers
+                .iter()
+                .map(|d| {
+                    let due = d.due_at.unwrap_or(now);
+                    vec![
+                        Cell::Text(d.code.clone()),
+                        Cell::Text(d.procedure.to_string()),
+                        Cell::Text(name_of(d.agency.as_str())),
+                        Cell::Text(
+                            due.with_timezone(&domain::calendar::vietnam_offset())
+                                .format("%d/%m/%Y %H:%M")
+                                .to_string(),
+                        ),
+                        Cell::Count((now - due).num_days()),
+                    ]
+                })
+                .collect(),
+        },
+        links: dossiers
+            .iter()
+            .map(|d| Some(format!("/dossiers/{}", d.code)))
+            .collect(),
+    }
+}
+
+async fn page(
+    state: AppState,
+    lang: Lang,
+    reader: Reader<'_>,
+    filters: Filters,
+    path: &str,
+) -> Result<Response, PageError> {
+    let public = matches!(reader, Reader::Public);
+    let filters = if public { filters.public() } else { filters };
+    let sectors = if public {
+        Vec::new()
+    } else {
+        state.app.sectors().map_err(|e| PageError::new(lang, e))?
+    };
+    let mut page = DashboardPage {
+        lang,
+        path: path.into(),
+        public,
+        query: filters.query_string(),
+        filters: filters.clone(),
+        sectors,
+        board: None,
+        errors: Vec::new(),
+    };
+    match build(&state, lang, reader, &filters).await {
+        Ok(board) => {
+            page.filters.agency = board.agency.clone();
+            page.filters.from = board.from.clone();
+            page.filters.to = board.to.clone();
+            page.query = page.filters.query_string();
+            page.board = Some(board);
+            Ok(render(&page))
+        }
+        Err(app::AppError::Invalid(fields)) => {
+            page.errors = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, crate::desk::reason(lang, f)))
+                .collect();
+            Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}
+
+async fn public_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    page(state, lang, Reader::Public, filters, "/statistics").await
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    page(
+        state,
+        lang,
+        Reader::Leader(&signed_in.user),
+        filters,
+        "/dashboard",
+    )
+    .await
+}
+
+async fn export(
+    state: AppState,
+    lang: Lang,
+    reader: Reader<'_>,
+    filters: Filters,
+    file: &str,
+) -> Result<Response, PageError> {
+    let not_found = || {
+        PageError::new(
+            lang,
+            app::AppError::NotFound {
+                what: "table",
+                id: file.to_string(),
+            },
+        )
+    };
+    let (slug, format) = file.rsplit_once('.').ok_or_else(not_found)?;
+    if !matches!(format, "csv" | "xlsx") {
+        return Err(not_found());
+    }
+    let filters = match reader {
+        Reader::Public => filters.public(),
+        Reader::Leader(_) => filters,
+    };
+    let board = build(&state, lang, reader, &filters)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let shown = board
+        .tables
+        .into_iter()
+        .find(|t| t.slug == slug)
+        .ok_or_else(not_found)?;
+    let (bytes, content_type) = if format == "csv" {
+        (
+            documents::to_csv(&shown.table, true),
+            "text/csv; charset=utf-8",
+        )
+    } else {
+        (
+            documents::to_xlsx(&shown.table),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    };
+    let bytes = bytes.map_err(|e| PageError::new(lang, app::AppError::Internal(e.to_string())))?;
+    let name = format!(
+        "motcua-{slug}-{}-{}-{}.{format}",
+        board.agency, board.from, board.to
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn public_export(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(file): Path<String>,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    export(state, lang, Reader::Public, filters, &file).await
+}
+
+async fn dashboard_export(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(file): Path<String>,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    export(state, lang, Reader::Leader(&signed_in.user), filters, &file).await
+}
+
+#[derive(Template)]
+#[template(path = "methodology.html")]
+struct MethodologyPage {
+    lang: Lang,
+    path: String,
+    groups: Vec<(
+        domain::service_index::Group,
+        Vec<&'static domain::service_index::Indicator>,
+    )>,
+}
+
+async fn methodology(lang: Lang) -> Response {
+    use domain::service_index::{Group, INDICATORS};
+    let groups = Group::ALL
+        .iter()
+        .map(|g| (*g, INDICATORS.iter().filter(|i| i.group == *g).collect()))
+        .collect();
+    render(&MethodologyPage {
+        lang,
+        path: "/statistics/methodology".into(),
+        groups,
+    })
+}
