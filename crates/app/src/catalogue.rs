@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use domain::catalogue::dvcqg;
 use domain::{Agency, AgencyCode, Level, LifeEvent, OnlineService, Procedure, ProcedureCode};
-use search::{Indexable, SearchQuery, SearchResults};
+use search::{Hit, Indexable, SearchQuery, SearchResults};
 
 use crate::{App, AppError, ImportReport, Result, today};
 
@@ -171,6 +171,19 @@ impl App {
             life_events: lookups.life_events.clone(),
             agency,
         })
+    }
+
+    /// Every procedure in the catalogue index, by code.
+    pub fn all_procedures(&self) -> Result<Vec<Hit>> {
+        let mut hits = self
+            .index
+            .search(&SearchQuery {
+                limit: 100_000,
+                ..Default::default()
+            })?
+            .hits;
+        hits.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(hits)
     }
 
     /// Every sector's name in the catalogue, by how many procedures it has.

@@ -14,7 +14,20 @@ pub struct Config {
     pub server: Server,
     pub database: Database,
     pub files: Files,
+    pub open_data: OpenData,
     pub log: Log,
+}
+
+/// What `/open-data/` publishes under.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenData {
+    /// The licence's identifier, title and address (default CC BY 4.0).
+    pub licence_id: String,
+    pub licence_title: String,
+    pub licence_url: String,
+    /// Counts below this (and above zero) at commune and procedure detail are left empty.
+    pub suppress_below: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +82,15 @@ impl Default for Config {
             files: Files {
                 folder: None,
                 max_upload_bytes: app::MAX_UPLOAD_BYTES,
+            },
+            open_data: {
+                let d = app::OpenDataSettings::default();
+                OpenData {
+                    licence_id: d.licence_id,
+                    licence_title: d.licence_title,
+                    licence_url: d.licence_url,
+                    suppress_below: d.suppress_below,
+                }
             },
             log: Log {
                 format: "text".into(),

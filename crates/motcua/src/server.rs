@@ -43,7 +43,13 @@ async fn start_app(
         .context("cannot open the attachments folder")?;
     Ok(App::start(store, Arc::new(index), objects)
         .await?
-        .with_upload_limit(config.files.max_upload_bytes))
+        .with_upload_limit(config.files.max_upload_bytes)
+        .with_open_data(app::OpenDataSettings {
+            licence_id: config.open_data.licence_id.clone(),
+            licence_title: config.open_data.licence_title.clone(),
+            licence_url: config.open_data.licence_url.clone(),
+            suppress_below: config.open_data.suppress_below.max(1),
+        }))
 }
 
 /// Creates the data folder and opens the configured database, running its migrations.

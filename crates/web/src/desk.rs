@@ -1059,7 +1059,7 @@ struct PrintedPage {
 }
 
 /// The portal's own address as the visitor reached it, for QR codes.
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

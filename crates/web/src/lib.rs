@@ -7,6 +7,7 @@ mod desk;
 mod dossier_api;
 mod error;
 mod i18n;
+mod open_data;
 mod ops;
 pub(crate) mod pages;
 mod params;
@@ -39,6 +40,7 @@ pub fn router(app: app::App) -> Router {
         .merge(pages::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
+        .merge(open_data::routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

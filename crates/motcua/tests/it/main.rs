@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod dossiers;
 mod journeys;
+mod open_data;
 mod pages;
 mod search;
 mod stats;
