@@ -14,6 +14,7 @@ mod service_index;
 mod services;
 mod sheets;
 mod stats;
+mod sync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -42,6 +43,7 @@ pub use services::Served;
 pub use sheets::{DossierContext, StepPlan};
 pub use stats::{CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest};
 pub use store::{Backend, FormTemplate, ImportReport, Progress};
+pub use sync::{MAX_SYNC_PAGE, SyncPage, SyncRecord};
 
 pub type Result<T> = std::result::Result<T, AppError>;
 

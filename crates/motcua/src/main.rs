@@ -158,6 +158,16 @@ enum Export {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Dossier changes after a cursor in the national portal's sync shape, one JSON record
+    /// per line; the cursor to resume from goes to standard error.
+    Dossiers {
+        /// Where the last export ended (0 for the start).
+        #[arg(long, default_value = "0")]
+        since: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -234,6 +244,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None => println!("{json}"),
             }
             eprintln!("exported {} procedures", records.len());
+            Ok(())
+        }),
+        Command::Export(Export::Dossiers { since, output }) => runtime.block_on(async {
+            use std::io::Write;
+            let app = server::open_for_command(&config).await?;
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let (mut cursor, mut written) = (since, 0usize);
+            loop {
+                let page = app.sync_page(&cursor, app::MAX_SYNC_PAGE).await?;
+                for record in &page.records {
+                    serde_json::to_writer(&mut out, record)?;
+                    out.write_all(b"\n")?;
+                }
+                written += page.records.len();
+                cursor = page.cursor;
+                if !page.more {
+                    break;
+                }
+            }
+            out.flush()?;
+            eprintln!("exported {written} changes; next cursor: {cursor}");
             Ok(())
         }),
         Command::Generate(Generate::Catalogue {

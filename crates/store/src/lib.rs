@@ -235,6 +235,12 @@ pub trait Store: Send + Sync + 'static {
         to: NaiveDate,
         by_procedure: bool,
     ) -> Result<Vec<MonthlyFlow>>;
+    /// Numbers the committed events the feed has not numbered yet, in time order after the
+    /// last number given; one numbering at a time. Returns the last number.
+    async fn number_feed(&self) -> Result<i64>;
+    /// The numbered events after `cursor`, in feed order, with their dossiers and the
+    /// applicants' names.
+    async fn feed_after(&self, cursor: i64, limit: i64) -> Result<Vec<FeedChange>>;
     /// The first and last month with counters, if any.
     async fn counter_span(&self) -> Result<Option<(NaiveDate, NaiveDate)>>;
     /// The monthly roll-up of the flows, for `stats verify`.
@@ -314,6 +320,15 @@ pub struct HoldingRow {
     pub metric: domain::stats::Metric,
     pub overdue: bool,
     pub value: i64,
+}
+
+/// One change in the sync feed: the event, its number and its dossier as it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedChange {
+    pub number: i64,
+    pub event: EventRecord,
+    pub dossier: Dossier,
+    pub applicant_name: Option<String>,
 }
 
 /// One summed flow of a month (`YYYY-MM`) and an agency or procedure code.

@@ -27,6 +27,14 @@ impl PgStore {
         })
     }
 
+    /// Feed numberings take turns: a transaction-scoped advisory lock.
+    async fn lock_feed(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(7415)")
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// One submission, one transaction.
     async fn insert_dossier(
         &self,

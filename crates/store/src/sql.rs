@@ -1040,6 +1040,96 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn number_feed(&self) -> $crate::Result<i64> {
+                let mut tx = self.writer.begin().await?;
+                Self::lock_feed(&mut tx).await?;
+                sqlx::query(
+                    "WITH base AS (SELECT COALESCE(MAX(feed_seq), 0) AS top FROM dossier_events),
+                     todo AS (SELECT dossier_code, sequence,
+                                     ROW_NUMBER() OVER (ORDER BY at, dossier_code, sequence) AS n
+                              FROM dossier_events WHERE feed_seq IS NULL)
+                     UPDATE dossier_events SET feed_seq = (SELECT top FROM base) + todo.n
+                     FROM todo
+                     WHERE dossier_events.dossier_code = todo.dossier_code
+                       AND dossier_events.sequence = todo.sequence",
+                )
+                .execute(&mut *tx)
+                .await?;
+                let (top,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(feed_seq) FROM dossier_events")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(top.unwrap_or(0))
+            }
+
+            async fn feed_after(
+                &self,
+                cursor: i64,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::FeedChange>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {}, feed_seq FROM dossier_events WHERE feed_seq > $1
+                     ORDER BY feed_seq LIMIT $2",
+                    $crate::sql::EVENT_COLUMNS
+                ))
+                .bind(cursor)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut events = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let number: i64 = sqlx::Row::try_get(&row, "feed_seq")?;
+                    events.push((number, $crate::sql::event_from_row!(row)));
+                }
+                // The dossiers and names of the whole page in two queries.
+                let codes: std::collections::BTreeSet<&str> =
+                    events.iter().map(|(_, e)| e.dossier_code.as_str()).collect();
+                let mut dossiers = std::collections::HashMap::new();
+                for chunk in codes.into_iter().collect::<Vec<_>>().chunks(500) {
+                    let sql = format!(
+                        "SELECT {} FROM dossiers WHERE code IN ({})",
+                        $crate::sql::DOSSIER_COLUMNS,
+                        $crate::sql::placeholders(chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for code in chunk {
+                        query = query.bind(*code);
+                    }
+                    for row in query.fetch_all(&self.pool).await? {
+                        let dossier = $crate::sql::dossier_from_row!(row);
+                        dossiers.insert(dossier.code.clone(), dossier);
+                    }
+                }
+                let applicants: std::collections::BTreeSet<&str> =
+                    dossiers.values().map(|d| d.applicant.as_str()).collect();
+                let mut names = std::collections::HashMap::new();
+                for chunk in applicants.into_iter().collect::<Vec<_>>().chunks(500) {
+                    let sql = format!(
+                        "SELECT username, full_name FROM users WHERE username IN ({})",
+                        $crate::sql::placeholders(chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+                    for username in chunk {
+                        query = query.bind(*username);
+                    }
+                    names.extend(query.fetch_all(&self.pool).await?);
+                }
+                events
+                    .into_iter()
+                    .map(|(number, event)| {
+                        let dossier = dossiers.get(&event.dossier_code).cloned().ok_or_else(|| {
+                            $crate::StoreError::Corrupt(format!(
+                                "event of a missing dossier {}",
+                                event.dossier_code
+                            ))
+                        })?;
+                        let applicant_name = names.get(&dossier.applicant).cloned();
+                        Ok($crate::FeedChange { number, event, dossier, applicant_name })
+                    })
+                    .collect()
+            }
+
             async fn counter_span(
                 &self,
             ) -> $crate::Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
@@ -1605,6 +1695,14 @@ pub(crate) fn stat_rows(rows: Vec<(String, String, i64)>) -> crate::Result<Vec<c
             })
         })
         .collect()
+}
+
+/// `$1, $2, …, $n` for an IN list.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first day of `day`'s month: the key of the monthly roll-up.

@@ -36,6 +36,7 @@ use crate::params::SearchParams;
         crate::dossier_api::list_drafts,
         crate::dossier_api::delete_draft,
         crate::stats_api::stats,
+        crate::stats_api::sync_dossiers,
     ),
     components(schemas(Problem, InvalidParam)),
     modifiers(&BearerAuth)

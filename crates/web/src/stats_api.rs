@@ -1,4 +1,5 @@
-//! `GET /api/v1/stats`: figures for an agency subtree and a period, from the counters.
+//! `GET /api/v1/stats`: figures for an agency subtree and a period, from the counters; and
+//! `GET /api/v1/sync/dossiers`: the national portal's sync feed.
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -11,7 +12,9 @@ use crate::dossier_api::Caller;
 use crate::error::{ApiError, Problem};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/stats", get(stats))
+    Router::new()
+        .route("/stats", get(stats))
+        .route("/sync/dossiers", get(sync_dossiers))
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,4 +132,43 @@ async fn stats(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+struct SyncParams {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The sync feed to the National Public Service Portal: each dossier status change once, in
+/// commit order, as the portal's dossier-sync records (MaHoSo, MaTTHC, TenTTHC, MaLinhVuc,
+/// ChuHoSo, LoaiDoiTuong, NgayTiepNhan, NgayHenTra, NgayTra, TrangThaiHoSo 1–10,
+/// KenhThucHien, DonViXuLy, …; dates `yyyyMMddHHmmss` in Vietnam). Pass the returned
+/// `cursor` back to continue. For system administrators and auditors.
+#[utoipa::path(
+    get, path = "/api/v1/sync/dossiers",
+    params(
+        ("cursor" = Option<String>, Query, description = "where the last page ended; empty or 0 for the start"),
+        ("limit" = Option<i64>, Query, description = "records per page, 1 to 5000 (default 500)"),
+    ),
+    responses(
+        (status = 200, description = "{records: [...], cursor, more}"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn sync_dossiers(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(params): Query<SyncParams>,
+) -> Result<Json<app::SyncPage>, ApiError> {
+    let page = state
+        .app
+        .sync_feed(
+            &user,
+            params.cursor.as_deref().unwrap_or(""),
+            params.limit.unwrap_or(500),
+        )
+        .await?;
+    Ok(Json(page))
 }

@@ -372,3 +372,177 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     assert!(!t.app.verify_stats().await.unwrap().is_empty());
     t.app.rebuild_stats().await.unwrap();
 }
+
+/// Reads the whole feed from `cursor` in pages of `limit`; returns the records and the end.
+async fn read_feed(
+    t: &TestApp,
+    admin: &str,
+    mut cursor: String,
+    limit: usize,
+) -> (Vec<Value>, String) {
+    let mut records = Vec::new();
+    loop {
+        let (status, page) = get(
+            t,
+            &format!("/api/v1/sync/dossiers?cursor={cursor}&limit={limit}"),
+            admin,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let got = page["records"].as_array().unwrap();
+        assert!(got.len() <= limit);
+        records.extend(got.iter().cloned());
+        cursor = page["cursor"].as_str().unwrap().to_owned();
+        if page["more"] == false {
+            return (records, cursor);
+        }
+    }
+}
+
+on_both_backends!(the_sync_feed_gives_each_change_once_in_the_portal_shape);
+async fn the_sync_feed_gives_each_change_once_in_the_portal_shape(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let reception = token(&t, "demo-reception").await;
+    let admin = token(&t, "demo-admin").await;
+
+    let first = submit(&t, &citizen).await;
+    let second = submit(&t, &citizen).await;
+    act(&t, &reception, &first, "receive", json!({"version": 1})).await;
+    let (records, cursor) = read_feed(&t, &admin, "0".into(), 2).await;
+    let seen: Vec<(&str, i64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["MaHoSo"].as_str().unwrap(),
+                r["TrangThaiHoSo"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first.as_str(), 1),
+            (second.as_str(), 1),
+            (first.as_str(), 2)
+        ]
+    );
+    let received = &records[2];
+    assert_eq!(received["MaTTHC"], "1.014027");
+    assert!(!received["TenTTHC"].as_str().unwrap().is_empty());
+    assert_eq!(received["ChuHoSo"], "Nguyễn Văn An");
+    assert_eq!(received["KenhThucHien"], 2);
+    assert_eq!(received["LoaiDoiTuong"], 1);
+    assert_eq!(received["DonViXuLy"], "001.00.00.H31");
+    for date in ["NgayNopHoSo", "NgayTiepNhan", "NgayHenTra"] {
+        let value = received[date].as_str().unwrap();
+        assert!(
+            value.len() == 14 && value.bytes().all(|b| b.is_ascii_digit()),
+            "{date}: {value}"
+        );
+    }
+    // The received date is in Vietnam time: today there, as yyyyMMdd.
+    assert!(
+        received["NgayTiepNhan"]
+            .as_str()
+            .unwrap()
+            .starts_with(&app::today().format("%Y%m%d").to_string())
+    );
+    assert_eq!(
+        records[0]["NgayTiepNhan"], "",
+        "not yet received at that change"
+    );
+
+    // Nothing new: the same cursor and no records. Then only what changed since.
+    let (none, same) = read_feed(&t, &admin, cursor.clone(), 10).await;
+    assert!(none.is_empty());
+    assert_eq!(same, cursor);
+    act(
+        &t,
+        &reception,
+        &second,
+        "refuse",
+        json!({"version": 1, "reason": "Sai thẩm quyền"}),
+    )
+    .await;
+    let (news, cursor) = read_feed(&t, &admin, cursor, 10).await;
+    assert_eq!(news.len(), 1);
+    assert_eq!(
+        (
+            news[0]["MaHoSo"].as_str(),
+            news[0]["TrangThaiHoSo"].as_i64()
+        ),
+        (Some(second.as_str()), Some(3))
+    );
+
+    // Submissions racing with a reader: every change arrives once, none is skipped.
+    let writers: Vec<_> = (0..12)
+        .map(|_| {
+            let (base, client, citizen) = (t.base.clone(), t.client.clone(), citizen.clone());
+            tokio::spawn(async move {
+                let response = client
+                    .post(format!("{base}/api/v1/dossiers"))
+                    .bearer_auth(&citizen)
+                    .json(&crate::dossiers::pension_application())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+            })
+        })
+        .collect();
+    let mut raced = Vec::new();
+    let mut at = cursor.clone();
+    for _ in 0..5 {
+        let (got, next) = read_feed(&t, &admin, at, 3).await;
+        raced.extend(got);
+        at = next;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let (rest, end) = read_feed(&t, &admin, at, 3).await;
+    raced.extend(rest);
+    let mut codes: Vec<&str> = raced
+        .iter()
+        .map(|r| r["MaHoSo"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!((raced.len(), codes.len()), (12, 12), "each submission once");
+
+    // The operator's export gives the same records from any cursor.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("--data-dir")
+        .arg(&t.data_dir)
+        .args(["export", "dossiers", "--since", &cursor])
+        .env("DATABASE_URL", &t.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, raced);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("next cursor: {end}")));
+
+    // Bad requests are named; the feed is not for every role.
+    for (query, field) in [
+        ("cursor=abc", "cursor"),
+        ("cursor=-3", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=5001", "limit"),
+    ] {
+        let (status, problem) = get(&t, &format!("/api/v1/sync/dossiers?{query}"), &admin).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert_eq!(problem["invalid_params"][0]["name"], field);
+    }
+    assert_eq!(get(&t, "/api/v1/sync/dossiers", &citizen).await.0, 403);
+}

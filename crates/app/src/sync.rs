@@ -1,0 +1,151 @@
+//! The sync feed to the National Public Service Portal: every status change of every dossier,
+//! once, in commit order, in the portal's dossier-sync shape; resumable from a cursor.
+
+use chrono::{DateTime, Utc};
+use domain::user::{Role, User};
+use serde::Serialize;
+
+use crate::{App, AppError, Result};
+
+/// The most records one page holds.
+pub const MAX_SYNC_PAGE: i64 = 5000;
+
+/// One dossier record as the national portal's sync takes it. Dates are `yyyyMMddHHmmss` in
+/// Vietnam (Asia/Ho_Chi_Minh, UTC+7); empty when not yet known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SyncRecord {
+    pub ma_ho_so: String,
+    #[serde(rename = "MaTTHC")]
+    pub ma_tthc: String,
+    #[serde(rename = "TenTTHC")]
+    pub ten_tthc: String,
+    pub ma_linh_vuc: String,
+    pub ten_linh_vuc: String,
+    pub chu_ho_so: String,
+    /// 1 công dân (motcua takes dossiers from people; businesses are not told apart yet).
+    pub loai_doi_tuong: u8,
+    /// The receiving agency.
+    pub ma_co_quan: String,
+    /// The agency that made this change.
+    pub don_vi_xu_ly: String,
+    pub ngay_nop_ho_so: String,
+    pub ngay_tiep_nhan: String,
+    pub ngay_hen_tra: String,
+    pub ngay_tra: String,
+    /// 1–10, the national status code.
+    pub trang_thai_ho_so: u8,
+    /// 1 trực tiếp, 2 trực tuyến, 3 bưu chính.
+    pub kenh_thuc_hien: u8,
+    /// Resume after this record with `cursor=` this value.
+    #[serde(rename = "cursor")]
+    pub cursor: String,
+}
+
+/// A page of the feed and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncPage {
+    pub records: Vec<SyncRecord>,
+    /// Pass it back to continue; the same cursor when nothing new was there.
+    pub cursor: String,
+    /// Whether more changes wait after this page.
+    pub more: bool,
+}
+
+fn portal_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&domain::calendar::vietnam_offset())
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+}
+
+impl App {
+    /// The changes after `cursor` (empty or "0" for the start), for the system
+    /// administrators and auditors who run the sync.
+    pub async fn sync_feed(&self, actor: &User, cursor: &str, limit: i64) -> Result<SyncPage> {
+        if !matches!(actor.role, Role::SystemAdmin | Role::Auditor) {
+            return Err(AppError::Forbidden(format!(
+                "the national sync feed is for system administrators and auditors, not the {} role",
+                actor.role.code()
+            )));
+        }
+        self.sync_page(cursor, limit).await
+    }
+
+    /// The feed without a role check, for the operator's `motcua export dossiers`.
+    pub async fn sync_page(&self, cursor: &str, limit: i64) -> Result<SyncPage> {
+        let after: i64 = match cursor.trim() {
+            "" => 0,
+            raw => raw.parse().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                AppError::invalid(
+                    "cursor",
+                    format!("'{raw}' is not a cursor this feed gave (a whole number from 0)"),
+                )
+            })?,
+        };
+        if !(1..=MAX_SYNC_PAGE).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                format!("a page holds from 1 to {MAX_SYNC_PAGE} records"),
+            ));
+        }
+        let top = self.store.number_feed().await?;
+        let changes = self.store.feed_after(after, limit).await?;
+        let last = changes.last().map_or(after, |c| c.number);
+        let mut records = Vec::with_capacity(changes.len());
+        for change in changes {
+            let (event, dossier) = (&change.event, &change.dossier);
+            // Ratings and form edits leave the status as it was: the portal is not told.
+            if event.from_status == event.to_status {
+                continue;
+            }
+            let Some(status) = event.to_status.national_code() else {
+                continue;
+            };
+            let procedure = self
+                .procedure_on(&dossier.procedure, dossier.procedure_version)
+                .await?;
+            let sector = procedure.as_ref().and_then(|p| p.sectors.first());
+            let received = dossier.received_at.filter(|r| *r <= event.at);
+            records.push(SyncRecord {
+                ma_ho_so: dossier.code.clone(),
+                ma_tthc: dossier.procedure.to_string(),
+                ten_tthc: procedure
+                    .as_ref()
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                ma_linh_vuc: sector.and_then(|s| s.code.clone()).unwrap_or_default(),
+                ten_linh_vuc: sector.map(|s| s.name.clone()).unwrap_or_default(),
+                chu_ho_so: change
+                    .applicant_name
+                    .clone()
+                    .unwrap_or_else(|| dossier.applicant.clone()),
+                loai_doi_tuong: 1,
+                ma_co_quan: dossier.agency.to_string(),
+                don_vi_xu_ly: event.agency.clone().unwrap_or_default(),
+                ngay_nop_ho_so: portal_time(dossier.submitted_at),
+                ngay_tiep_nhan: received.map(portal_time).unwrap_or_default(),
+                ngay_hen_tra: received
+                    .and(dossier.due_at)
+                    .map(portal_time)
+                    .unwrap_or_default(),
+                ngay_tra: if event.to_status == domain::dossier::Status::Returned {
+                    portal_time(event.at)
+                } else {
+                    String::new()
+                },
+                trang_thai_ho_so: status,
+                kenh_thuc_hien: match dossier.channel {
+                    domain::Channel::InPerson => 1,
+                    domain::Channel::Online => 2,
+                    domain::Channel::Postal => 3,
+                },
+                cursor: change.number.to_string(),
+            });
+        }
+        Ok(SyncPage {
+            records,
+            cursor: last.to_string(),
+            more: last < top,
+        })
+    }
+}
