@@ -71,6 +71,8 @@ struct Cache {
     /// By procedure code and the day the version was asked for.
     procedures: RwLock<HashMap<(ProcedureCode, chrono::NaiveDate), Arc<Procedure>>>,
     agencies: RwLock<HashMap<AgencyCode, Agency>>,
+    /// Every agency, for pages that name many (dashboards, the index, open data).
+    all_agencies: RwLock<Option<Arc<[Agency]>>>,
     designs: RwLock<HashMap<(ProcedureCode, chrono::NaiveDate), Arc<services::Served>>>,
 }
 
@@ -173,6 +175,26 @@ impl App {
         Ok(found)
     }
 
+    /// Every agency, from memory after the first read (emptied with each catalogue generation).
+    pub async fn all_agencies(&self) -> Result<Arc<[Agency]>> {
+        if let Some(all) = self
+            .cache
+            .all_agencies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Ok(all);
+        }
+        let all: Arc<[Agency]> = self.store.agencies().await?.into();
+        *self
+            .cache
+            .all_agencies
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(all.clone());
+        Ok(all)
+    }
+
     async fn reload_lookups(&self) -> Result<()> {
         self.cache
             .procedures
@@ -189,6 +211,11 @@ impl App {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        *self
+            .cache
+            .all_agencies
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         let mut decrees = self.store.decrees().await?;
         if decrees.is_empty() {
             // A new database starts with the official announcements shipped with motcua.

@@ -97,11 +97,10 @@ impl App {
                 .map(|h| (h.code, (h.name, String::new())))
                 .collect()
         } else {
-            self.store
-                .agencies()
+            self.all_agencies()
                 .await?
-                .into_iter()
-                .map(|a| (a.code.to_string(), (a.name, a.level)))
+                .iter()
+                .map(|a| (a.code.to_string(), (a.name.clone(), a.level.clone())))
                 .collect()
         };
         let mut rows: BTreeMap<(String, String), BTreeMap<Metric, i64>> = BTreeMap::new();

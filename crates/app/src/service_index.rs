@@ -37,19 +37,14 @@ impl App {
                 ..request
             })
             .await?;
-        let agencies: HashMap<AgencyCode, Agency> = self
-            .store
-            .agencies()
-            .await?
-            .into_iter()
-            .map(|a| (a.code.clone(), a))
-            .collect();
+        let all = self.all_agencies().await?;
+        let agencies: HashMap<&AgencyCode, &Agency> = all.iter().map(|a| (&a.code, a)).collect();
         let mut offered: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut ranking = Vec::new();
         for figures in &report.groups {
             let Some(agency) = AgencyCode::parse(&figures.group)
                 .ok()
-                .and_then(|code| agencies.get(&code))
+                .and_then(|code| agencies.get(&code).copied())
             else {
                 continue;
             };

@@ -135,12 +135,11 @@ impl App {
         let province = if named {
             None
         } else {
-            self.store
-                .agencies()
+            self.all_agencies()
                 .await?
-                .into_iter()
+                .iter()
                 .find(|a| a.parent.is_none() && a.level == "province")
-                .map(|a| a.code)
+                .map(|a| a.code.clone())
         };
         let query = self.stats_query(request, province).await?;
         self.run_stats(query).await
@@ -397,12 +396,14 @@ impl App {
     }
 
     async fn counters_from_events(&self) -> Result<BTreeMap<CounterKey, i64>> {
-        let mut keys = Vec::new();
+        // Summed batch by batch: the additions of a large log never sit in memory at once.
+        let mut totals: BTreeMap<CounterKey, i64> = BTreeMap::new();
         let mut after = String::new();
         loop {
             let chains = self.store.chains_after(&after, 2000).await?;
             let Some(last) = chains.iter().map(|c| c.dossier_code.clone()).max() else {
-                return Ok(domain::stats::totals(keys));
+                totals.retain(|_, v| *v != 0);
+                return Ok(totals);
             };
             for chain in &chains {
                 let (Ok(procedure), Some(channel)) = (
@@ -412,7 +413,9 @@ impl App {
                     // Events without their dossier count nowhere; the audit reports them.
                     continue;
                 };
-                keys.extend(domain::stats::replay(&procedure, channel, &chain.events));
+                for (key, value) in domain::stats::replay(&procedure, channel, &chain.events) {
+                    *totals.entry(key).or_insert(0) += value;
+                }
             }
             after = last;
         }

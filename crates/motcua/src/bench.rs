@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use anyhow::Context;
+
 use domain::catalogue::dvcqg;
 use hdrhistogram::Histogram;
 use search::{CatalogueIndex, Indexable, SearchQuery};
@@ -299,5 +301,105 @@ pub async fn transitions(
             "BROKEN"
         }
     );
+    Ok(())
+}
+
+/// `motcua bench stats`: what a province's leader asks, over HTTP against the database as it
+/// is: the stats API over this year, the last 30 days (ragged ends of months) and by agency
+/// and month, and the whole dashboard page.
+pub async fn stats(
+    config: &crate::config::Config,
+    agency: &str,
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let app = crate::server::build(config, false).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(crate::server::run(
+        app.clone(),
+        listener,
+        std::time::Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    let leader = format!("gen-leader-{agency}");
+    let token = app
+        .issue_token(&leader, chrono::Duration::hours(1))
+        .await
+        .with_context(|| format!("no user {leader}: run `motcua generate dossiers` first"))?;
+    let today = app::today();
+    let month_ago = today - chrono::Duration::days(30);
+    let kinds: Arc<Vec<(&str, String)>> = Arc::new(vec![
+        (
+            "api: year to date",
+            format!("/api/v1/stats?agency={agency}"),
+        ),
+        (
+            "api: last 30 days",
+            format!("/api/v1/stats?agency={agency}&from={month_ago}&to={today}"),
+        ),
+        (
+            "api: by agency",
+            format!("/api/v1/stats?agency={agency}&group=agency"),
+        ),
+        (
+            "api: by month, 2 years",
+            format!(
+                "/api/v1/stats?agency={agency}&group=month&from={}",
+                today - chrono::Duration::days(730)
+            ),
+        ),
+        ("dashboard page", format!("/dashboard?agency={agency}")),
+    ]);
+    let client = reqwest::Client::new();
+    let cookie = format!("motcua_session={token}");
+    for (kind, path) in kinds.iter() {
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut workers = Vec::new();
+        let start = Instant::now();
+        for _ in 0..concurrency.max(1) {
+            let (client, url, next, token, cookie) = (
+                client.clone(),
+                format!("{base}{path}"),
+                next.clone(),
+                token.clone(),
+                cookie.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Histogram::<u64>::new(3)?;
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let t = Instant::now();
+                    let response = client
+                        .get(&url)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::COOKIE, &cookie)
+                        .send()
+                        .await?;
+                    let status = response.status();
+                    response.bytes().await?;
+                    anyhow::ensure!(status.is_success(), "{url}: {status}");
+                    latencies.record(t.elapsed().as_micros() as u64)?;
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut all = Histogram::<u64>::new(3)?;
+        for worker in workers {
+            all.add(&worker.await??)?;
+        }
+        println!(
+            "{kind} ({:?}, {} clients): {:.0} requests/s; latency ms p50 {:.1} p95 {:.1} p99 {:.1} max {:.1}",
+            app.backend(),
+            concurrency,
+            all.len() as f64 / start.elapsed().as_secs_f64(),
+            all.value_at_quantile(0.50) as f64 / 1e3,
+            all.value_at_quantile(0.95) as f64 / 1e3,
+            all.value_at_quantile(0.99) as f64 / 1e3,
+            all.max() as f64 / 1e3,
+        );
+    }
     Ok(())
 }

@@ -4,4 +4,5 @@
 pub mod bench;
 pub mod config;
 pub mod generate;
+pub mod history;
 pub mod server;

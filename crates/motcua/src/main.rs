@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use motcua::config::Config;
-use motcua::{bench, generate, server};
+use motcua::{bench, generate, history, server};
 
 /// motcua — public service portal and electronic one-stop shop ("một cửa").
 ///
@@ -186,6 +186,18 @@ enum Generate {
         #[arg(long, short, default_value = "generated")]
         output: PathBuf,
     },
+    /// Dossier histories in bulk in the configured database, over its agencies and
+    /// procedures (import a catalogue first), with their counters; and a leader for each
+    /// top agency (`gen-leader-CODE`).
+    Dossiers {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Submitted over this many days up to now.
+        #[arg(long, default_value_t = 730)]
+        days: i64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +216,17 @@ enum Bench {
         #[arg(long, default_value_t = 5000)]
         dossiers: usize,
         #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+    /// The leader's statistics API and dashboard over HTTP for one agency's subtree, on the
+    /// configured database as it is (see `generate dossiers`): latency per request kind.
+    Stats {
+        /// The agency whose leader asks (a province); its `gen-leader-CODE` user is used.
+        #[arg(long)]
+        agency: String,
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+        #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
 }
@@ -302,6 +325,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dossiers,
             concurrency,
         }) => runtime.block_on(bench::transitions(&config, dossiers, concurrency)),
+        Command::Bench(Bench::Stats {
+            agency,
+            requests,
+            concurrency,
+        }) => runtime.block_on(bench::stats(&config, &agency, requests, concurrency)),
+        Command::Generate(Generate::Dossiers { count, days, seed }) => runtime.block_on(async {
+            let store = server::open_store(&config).await?;
+            let started = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new(count);
+            let made =
+                history::dossiers(store.as_ref(), count, days, seed, |n| bar.set_position(n))
+                    .await?;
+            bar.finish_and_clear();
+            eprintln!(
+                "wrote {} dossiers with {} events over {} agencies in {:.0} s",
+                made.dossiers,
+                made.events,
+                made.agencies,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }),
         Command::Calendar(command) => runtime.block_on(async {
             // The calendar is the database's: statutory rules plus the stored decrees.
             let app = server::open_for_command(&config).await?;

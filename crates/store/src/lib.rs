@@ -241,6 +241,9 @@ pub trait Store: Send + Sync + 'static {
     /// The numbered events after `cursor`, in feed order, with their dossiers and the
     /// applicants' names.
     async fn feed_after(&self, cursor: i64, limit: i64) -> Result<Vec<FeedChange>>;
+    /// Writes generated histories in bulk, in one transaction: dossiers, their events, and
+    /// the counters those events give (added to any already there). For scale benchmarks.
+    async fn load_history(&self, batch: &HistoryBatch) -> Result<()>;
     /// The first and last month with counters, if any.
     async fn counter_span(&self) -> Result<Option<(NaiveDate, NaiveDate)>>;
     /// The monthly roll-up of the flows, for `stats verify`.
@@ -320,6 +323,14 @@ pub struct HoldingRow {
     pub metric: domain::stats::Metric,
     pub overdue: bool,
     pub value: i64,
+}
+
+/// Generated dossiers with their events and the counters the events give.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryBatch {
+    pub dossiers: Vec<Dossier>,
+    pub events: Vec<EventRecord>,
+    pub counters: std::collections::BTreeMap<domain::stats::CounterKey, i64>,
 }
 
 /// One change in the sync feed: the event, its number and its dossier as it is now.

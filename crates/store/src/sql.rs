@@ -880,7 +880,13 @@ macro_rules! impl_store {
                          SELECT agency_code, day, procedure_code, channel, metric, value
                          FROM dossier_stats
                          WHERE agency_code IN (SELECT code FROM subtree)
-                           AND ((day >= $4 AND day <= $5) OR (day >= $6 AND day <= $7)){filters})
+                           AND day >= $4 AND day <= $5{filters}
+                         UNION ALL
+                         -- A branch per end, not an OR: each is a range on the key.
+                         SELECT agency_code, day, procedure_code, channel, metric, value
+                         FROM dossier_stats
+                         WHERE agency_code IN (SELECT code FROM subtree)
+                           AND day >= $6 AND day <= $7{filters})
                      SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
                      FROM flows GROUP BY grp, metric ORDER BY grp, metric"
                 );
@@ -1128,6 +1134,122 @@ macro_rules! impl_store {
                         Ok($crate::FeedChange { number, event, dossier, applicant_name })
                     })
                     .collect()
+            }
+
+            async fn load_history(&self, batch: &$crate::HistoryBatch) -> $crate::Result<()> {
+                use domain::stats::CounterKey;
+                let mut tx = self.writer.begin().await?;
+                // Rows per statement stay under SQLite's 32,766 bound parameters.
+                for chunk in batch.dossiers.chunks(1000) {
+                    let mut insert = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO dossiers ({}) ",
+                        $crate::sql::DOSSIER_COLUMNS
+                    ));
+                    insert.push_values(chunk, |mut row, d| {
+                        row.push_bind(d.code.as_str())
+                            .push_bind(d.procedure.as_str())
+                            .push_bind(d.procedure_version)
+                            .push_bind(d.agency.as_str())
+                            .push_bind(d.channel.code())
+                            .push_bind(d.applicant.as_str())
+                            .push_bind(d.state.status.code())
+                            .push_bind($crate::sql::json_text(&d.state))
+                            .push_bind($crate::sql::json_text(&d.form))
+                            .push_bind(d.submitted_at)
+                            .push_bind(d.received_at)
+                            .push_bind(d.due_at)
+                            .push_bind(d.paused_at)
+                            .push_bind(d.ended_at)
+                            .push_bind(d.version)
+                            .push_bind(d.event_count)
+                            .push_bind(d.last_event_hash.as_str());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in batch.events.chunks(2000) {
+                    let mut insert = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO dossier_events ({}) ",
+                        $crate::sql::EVENT_COLUMNS
+                    ));
+                    insert.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.dossier_code.as_str())
+                            .push_bind(e.sequence as i64)
+                            .push_bind(e.at)
+                            .push_bind(e.actor.as_str())
+                            .push_bind(e.agency.as_deref())
+                            .push_bind(e.action.code())
+                            .push_bind(e.from_status.code())
+                            .push_bind(e.to_status.code())
+                            .push_bind(e.payload.as_str())
+                            .push_bind(e.prev_hash.as_str())
+                            .push_bind(e.hash.as_str());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let (stocks, flows): (Vec<(&CounterKey, &i64)>, Vec<_>) =
+                    batch.counters.iter().partition(|(k, _)| k.metric.is_stock());
+                let mut months: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
+                    std::collections::BTreeMap::new();
+                for (key, value) in &flows {
+                    *months
+                        .entry((key.agency.as_str(), $crate::sql::month_of(key.day), key.metric.code()))
+                        .or_insert(0) += **value;
+                }
+                for chunk in flows.chunks(3000) {
+                    let mut upsert = sqlx::QueryBuilder::new(
+                        "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value) ",
+                    );
+                    upsert.push_values(chunk, |mut row, (k, v)| {
+                        row.push_bind(k.day)
+                            .push_bind(k.agency.as_str())
+                            .push_bind(k.procedure.as_str())
+                            .push_bind(k.channel.code())
+                            .push_bind(k.metric.code())
+                            .push_bind(**v);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (agency_code, day, procedure_code, channel, metric)
+                          DO UPDATE SET value = dossier_stats.value + excluded.value",
+                    );
+                    upsert.build().execute(&mut *tx).await?;
+                }
+                let months: Vec<_> = months.into_iter().collect();
+                for chunk in months.chunks(5000) {
+                    let mut upsert = sqlx::QueryBuilder::new(
+                        "INSERT INTO agency_month_stats (agency_code, month, metric, value) ",
+                    );
+                    upsert.push_values(chunk, |mut row, ((agency, month, metric), v)| {
+                        row.push_bind(*agency)
+                            .push_bind(*month)
+                            .push_bind(*metric)
+                            .push_bind(*v);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (agency_code, month, metric)
+                          DO UPDATE SET value = agency_month_stats.value + excluded.value",
+                    );
+                    upsert.build().execute(&mut *tx).await?;
+                }
+                for chunk in stocks.chunks(3000) {
+                    let mut upsert = sqlx::QueryBuilder::new(
+                        "INSERT INTO dossier_holdings (agency_code, procedure_code, channel, metric, due_day, value) ",
+                    );
+                    upsert.push_values(chunk, |mut row, (k, v)| {
+                        row.push_bind(k.agency.as_str())
+                            .push_bind(k.procedure.as_str())
+                            .push_bind(k.channel.code())
+                            .push_bind(k.metric.code())
+                            .push_bind(k.day)
+                            .push_bind(**v);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (agency_code, procedure_code, channel, metric, due_day)
+                          DO UPDATE SET value = dossier_holdings.value + excluded.value",
+                    );
+                    upsert.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn counter_span(

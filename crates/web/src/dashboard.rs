@@ -234,19 +234,12 @@ async fn build(
         figures(state, reader, filters, "level"),
         figures(state, reader, filters, "agency"),
     )?;
-    let agencies: HashMap<String, String> = state
-        .app
-        .agency_tree()
-        .await?
-        .into_iter()
-        .map(|n| (n.agency.code.to_string(), n.agency.name))
+    let all = state.app.all_agencies().await?;
+    let agencies: HashMap<&str, &str> = all
+        .iter()
+        .map(|a| (a.code.as_str(), a.name.as_str()))
         .collect();
-    let name_of = |code: &str| {
-        agencies
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| code.to_owned())
-    };
+    let name_of = |code: &str| agencies.get(code).unwrap_or(&code).to_string();
     let levels: HashMap<String, String> = state
         .app
         .levels()

@@ -129,10 +129,10 @@ async fn a_bad_file_imports_nothing_and_says_why(db: Db) {
     assert!(exported.is_empty(), "nothing was half-written");
 }
 
-#[tokio::test]
-async fn generated_catalogue_imports() {
+on_both_backends!(generated_catalogue_and_histories_import);
+async fn generated_catalogue_and_histories_import(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let url = database_url(Db::Sqlite, dir.path()).await;
+    let url = database_url(db, dir.path()).await;
     let out_dir = dir.path().join("gen");
     let out_str = out_dir.to_str().unwrap();
     let generate = motcua(
@@ -168,6 +168,20 @@ async fn generated_catalogue_imports() {
     );
     assert!(procedures.status.success(), "{}", text(&procedures.stderr));
     assert!(text(&procedures.stdout).contains("300 new procedures"));
+
+    // Histories in bulk: sealed chains and counters that the checks accept.
+    let histories = motcua(
+        dir.path(),
+        &url,
+        &["generate", "dossiers", "--count", "3000", "--days", "400"],
+    );
+    assert!(histories.status.success(), "{}", text(&histories.stderr));
+    assert!(text(&histories.stderr).contains("wrote 3000 dossiers"));
+    let verify = motcua(dir.path(), &url, &["stats", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    let audit = motcua(dir.path(), &url, &["audit", "verify"]);
+    assert!(audit.status.success(), "{}", text(&audit.stderr));
+    assert!(text(&audit.stdout).contains("intact: 3000 dossiers"));
 }
 
 #[test]
