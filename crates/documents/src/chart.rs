@@ -105,7 +105,7 @@ fn axes<'a>(
     let n = chart.categories.len().max(1) as f64;
     ChartBuilder::on(area)
         .margin(12)
-        .caption(chart.title.as_str(), ("sans-serif", 18))
+        .caption(chart.title.as_str(), ("sans-serif", 20))
         .x_label_area_size(36)
         .y_label_area_size(56)
         .build_cartesian_2d(-0.5..n - 0.5, 0.0..top)
@@ -126,10 +126,15 @@ fn mesh(grid: &mut Grid<'_>, chart: &Chart) -> Result<(), ChartError> {
             String::new()
         }
     };
+    // Counts are whole numbers: no decimals on the value axis.
+    let value = |v: &f64| format!("{v:.0}");
     grid.configure_mesh()
         .disable_x_mesh()
         .x_labels(chart.categories.len().clamp(1, 24))
         .x_label_formatter(&label)
+        .y_label_formatter(&value)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 14))
         .y_desc(chart.unit.as_str())
         .draw()
         .map_err(failed)
@@ -137,6 +142,7 @@ fn mesh(grid: &mut Grid<'_>, chart: &Chart) -> Result<(), ChartError> {
 
 fn legend(grid: &mut Grid<'_>) -> Result<(), ChartError> {
     grid.configure_series_labels()
+        .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .position(SeriesLabelPosition::UpperRight)

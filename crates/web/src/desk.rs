@@ -548,6 +548,8 @@ struct ListPage {
     path: String,
     user_name: String,
     official: bool,
+    /// Leaders and those above them also have the dashboard.
+    sees_dashboard: bool,
     tabs: Vec<(String, String, bool)>,
     rows: Vec<ListRow>,
     drafts: Vec<(String, String, String, String)>,
@@ -658,6 +660,10 @@ async fn dossier_list(
         path: "/dossiers".into(),
         user_name: user.full_name.clone(),
         official,
+        sees_dashboard: matches!(
+            user.role,
+            Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor
+        ),
         tabs,
         rows,
         drafts,

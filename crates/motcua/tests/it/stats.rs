@@ -300,6 +300,11 @@ async fn figures_match_a_hand_computed_history(db: Db) {
         crate::journeys::sign_in(&t, &browser, "demo-leader", "demo").await,
         303
     );
+    let (_, desk) = crate::journeys::page(&t, &browser, "/dossiers").await;
+    assert!(
+        desk.contains("href=\"/dashboard\""),
+        "leaders find their dashboard"
+    );
     let (status, board) = crate::journeys::page(&t, &browser, "/dashboard").await;
     assert_eq!(status, 200, "{board}");
     assert!(
@@ -358,6 +363,8 @@ async fn figures_match_a_hand_computed_history(db: Db) {
     let clerk = crate::journeys::browser();
     crate::journeys::sign_in(&t, &clerk, "demo-handler", "demo").await;
     assert_eq!(crate::journeys::page(&t, &clerk, "/dashboard").await.0, 403);
+    let (_, clerk_desk) = crate::journeys::page(&t, &clerk, "/dossiers").await;
+    assert!(!clerk_desk.contains("href=\"/dashboard\""));
 
     // The public page has the charts and the index but never the dossiers.
     let (_, public) = t.text("/statistics").await;
