@@ -155,6 +155,20 @@ fn measure(
     Ok(())
 }
 
+/// Starts the server in this process on a loopback port; gives its app and address.
+async fn serve(config: &crate::config::Config, demo: bool) -> anyhow::Result<(app::App, String)> {
+    let app = crate::server::build(config, demo).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(crate::server::run(
+        app.clone(),
+        listener,
+        std::time::Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    Ok((app, base))
+}
+
 /// `motcua bench transitions`: official actions over HTTP against the configured database.
 /// It starts the server in this process on a loopback port, submits `dossiers` dossiers, then
 /// `concurrency` clients carry each through four actions (receive, complete a step, apologise
@@ -167,15 +181,7 @@ pub async fn transitions(
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let app = crate::server::build(config, true).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(crate::server::run(
-        app.clone(),
-        listener,
-        std::time::Duration::from_secs(3600),
-        std::future::pending(),
-    ));
+    let (app, base) = serve(config, true).await?;
     let token = |user: &'static str| {
         let app = app.clone();
         async move { app.issue_token(user, chrono::Duration::hours(1)).await }
@@ -316,15 +322,7 @@ pub async fn stats(
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let app = crate::server::build(config, false).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(crate::server::run(
-        app.clone(),
-        listener,
-        std::time::Duration::from_secs(3600),
-        std::future::pending(),
-    ));
+    let (app, base) = serve(config, false).await?;
     let leader = format!("gen-leader-{agency}");
     let token = app
         .issue_token(&leader, chrono::Duration::hours(1))

@@ -799,14 +799,12 @@ macro_rules! impl_store {
                     ),
                 };
                 let sql = format!(
-                    "WITH RECURSIVE subtree (code) AS (
-                         SELECT code FROM agencies WHERE code = $1
-                         UNION ALL
-                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                    "{subtree}
                      SELECT {} FROM dossiers
                      WHERE {scope_sql} AND ($2 = '' OR status = $2)
                      ORDER BY submitted_at DESC, code DESC LIMIT $3 OFFSET $4",
-                    $crate::sql::DOSSIER_COLUMNS
+                    $crate::sql::DOSSIER_COLUMNS,
+                    subtree = $crate::sql::SUBTREE,
                 );
                 let rows = sqlx::query(&sql)
                     .bind(scope_value)
@@ -868,10 +866,7 @@ macro_rules! impl_store {
                 // Whole months from the monthly roll-up, the period's ragged ends (or, with a
                 // filter the roll-up lacks, every day) from the daily counters.
                 let sql = format!(
-                    "WITH RECURSIVE subtree (code) AS (
-                         SELECT code FROM agencies WHERE code = $1
-                         UNION ALL
-                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code),
+                    "{subtree},
                      flows (agency_code, day, procedure_code, channel, metric, value) AS (
                          SELECT agency_code, month, '', '', metric, value FROM agency_month_stats
                          WHERE agency_code IN (SELECT code FROM subtree)
@@ -888,7 +883,8 @@ macro_rules! impl_store {
                          WHERE agency_code IN (SELECT code FROM subtree)
                            AND day >= $6 AND day <= $7{filters})
                      SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
-                     FROM flows GROUP BY grp, metric ORDER BY grp, metric"
+                     FROM flows GROUP BY grp, metric ORDER BY grp, metric",
+                    subtree = $crate::sql::SUBTREE
                 );
                 let mut statement = sqlx::query_as::<_, (String, String, i64)>(&sql)
                     .bind(query.root.as_str())
@@ -919,16 +915,14 @@ macro_rules! impl_store {
                 };
                 let filters = $crate::sql::detail_filters(query, 3);
                 let sql = format!(
-                    "WITH RECURSIVE subtree (code) AS (
-                         SELECT code FROM agencies WHERE code = $1
-                         UNION ALL
-                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                    "{subtree}
                      SELECT {group} AS grp, metric,
                             CASE WHEN due_day < $2 THEN 1 ELSE 0 END AS overdue,
                             CAST(SUM(value) AS BIGINT) AS total
                      FROM dossier_holdings
                      WHERE agency_code IN (SELECT code FROM subtree){filters}
-                     GROUP BY grp, metric, overdue ORDER BY grp, metric, overdue"
+                     GROUP BY grp, metric, overdue ORDER BY grp, metric, overdue",
+                    subtree = $crate::sql::SUBTREE
                 );
                 let mut statement = sqlx::query_as::<_, (String, String, i32, i64)>(&sql)
                     .bind(query.root.as_str())
@@ -958,16 +952,14 @@ macro_rules! impl_store {
                 limit: i64,
             ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
                 let sql = format!(
-                    "WITH RECURSIVE subtree (code) AS (
-                         SELECT code FROM agencies WHERE code = $1
-                         UNION ALL
-                         SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)
+                    "{subtree}
                      SELECT {} FROM dossiers
                      WHERE agency_code IN (SELECT code FROM subtree)
                        AND status IN ('received', 'in_progress', 'payment_requested')
                        AND due_at < $2
                      ORDER BY due_at, code LIMIT $3",
-                    $crate::sql::DOSSIER_COLUMNS
+                    $crate::sql::DOSSIER_COLUMNS,
+                    subtree = $crate::sql::SUBTREE,
                 );
                 let rows = sqlx::query(&sql)
                     .bind(root.as_str())
@@ -1818,6 +1810,13 @@ pub(crate) fn stat_rows(rows: Vec<(String, String, i64)>) -> crate::Result<Vec<c
         })
         .collect()
 }
+
+/// `subtree (code)`: the agency `$1` and every agency below it, for `… IN (SELECT code FROM
+/// subtree)`.
+pub(crate) const SUBTREE: &str = "WITH RECURSIVE subtree (code) AS (
+    SELECT code FROM agencies WHERE code = $1
+    UNION ALL
+    SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)";
 
 /// `$1, $2, …, $n` for an IN list.
 pub(crate) fn placeholders(n: usize) -> String {

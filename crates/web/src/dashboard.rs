@@ -169,6 +169,10 @@ async fn figures(
     }
 }
 
+fn texts(items: &[&str]) -> Vec<String> {
+    items.iter().map(|h| h.to_string()).collect()
+}
+
 fn percent(part: i64, whole: i64) -> Cell {
     if whole > 0 {
         Cell::Percent(100.0 * part as f64 / whole as f64)
@@ -179,7 +183,7 @@ fn percent(part: i64, whole: i64) -> Cell {
 
 /// The columns of the per-level and per-agency tables (the provincial portals' layout).
 fn figure_headers(lang: Lang, first: &str) -> Vec<String> {
-    [
+    texts(&[
         first,
         lang.pick("Tiếp nhận", "Received"),
         lang.pick("Đã giải quyết", "Resolved"),
@@ -192,10 +196,7 @@ fn figure_headers(lang: Lang, first: &str) -> Vec<String> {
         lang.pick("Trễ hạn", "Late"),
         lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
         lang.pick("Trễ hạn (%)", "Late (%)"),
-    ]
-    .iter()
-    .map(|h| h.to_string())
-    .collect()
+    ])
 }
 
 fn figure_cells(name: String, f: &app::Figures) -> Vec<Cell> {
@@ -269,7 +270,7 @@ async fn build(
         slug: "months",
         table: DataTable {
             title: lang.pick("Theo tháng", "By month").into(),
-            headers: [
+            headers: texts(&[
                 lang.pick("Tháng", "Month"),
                 lang.pick("Tiếp nhận", "Received"),
                 lang.pick("Đã giải quyết", "Resolved"),
@@ -277,10 +278,7 @@ async fn build(
                 lang.pick("Đúng hạn", "On time"),
                 lang.pick("Trễ hạn", "Late"),
                 lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
-            ]
-            .iter()
-            .map(|h| h.to_string())
-            .collect(),
+            ]),
             rows: by_month
                 .groups
                 .iter()
@@ -369,18 +367,21 @@ async fn build(
     })
 }
 
+/// A column of counts as chart values (anything else as zero).
+fn counts_in(table: &DataTable, column: usize) -> Vec<f64> {
+    table
+        .rows
+        .iter()
+        .map(|r| match r.get(column) {
+            Some(Cell::Count(n)) => *n as f64,
+            _ => 0.0,
+        })
+        .collect()
+}
+
 /// Received, resolved and on time per month, from the month table's own cells.
 fn month_chart(lang: Lang, months: &DataTable) -> Chart {
-    let column = |c: usize| -> Vec<f64> {
-        months
-            .rows
-            .iter()
-            .map(|r| match r.get(c) {
-                Some(Cell::Count(n)) => *n as f64,
-                _ => 0.0,
-            })
-            .collect()
-    };
+    let column = |c| counts_in(months, c);
     let on_time: Vec<f64> = column(3)
         .iter()
         .zip(column(4))
@@ -412,16 +413,7 @@ fn month_chart(lang: Lang, months: &DataTable) -> Chart {
 
 /// Received, resolved and overdue per level.
 fn level_chart(lang: Lang, levels: &DataTable) -> Chart {
-    let column = |c: usize| -> Vec<f64> {
-        levels
-            .rows
-            .iter()
-            .map(|r| match r.get(c) {
-                Some(Cell::Count(n)) => *n as f64,
-                _ => 0.0,
-            })
-            .collect()
-    };
+    let column = |c| counts_in(levels, c);
     let series = vec![
         Series {
             name: lang.pick("Tiếp nhận", "Received").into(),
@@ -521,16 +513,13 @@ fn overdue_table(
         slug: "overdue",
         table: DataTable {
             title: lang.pick("Hồ sơ quá hạn", "Overdue dossiers").into(),
-            headers: [
+            headers: texts(&[
                 lang.pick("Mã hồ sơ", "Dossier"),
                 lang.pick("Thủ tục", "Procedure"),
                 lang.pick("Cơ quan đang giữ", "Held by"),
                 lang.pick("Hạn xử lý", "Due"),
                 lang.pick("Quá hạn (ngày)", "Overdue (days)"),
-            ]
-            .iter()
-            .map(|h| h.to_string())
-            .collect(),
+            ]),
             rows: dossiers
                 .iter()
                 .map(|d| {
