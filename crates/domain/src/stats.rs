@@ -138,6 +138,9 @@ pub struct Tally {
     pub holder: AgencyCode,
     pub due_at: Option<DateTime<Utc>>,
     pub supplement_requests: u32,
+    /// An apology moved the appointment: the dossier was late, and a resolution by the new
+    /// date does not make it on time.
+    pub apologized: bool,
 }
 
 impl Tally {
@@ -169,6 +172,7 @@ impl Tally {
             holder: dossier.agency.clone(),
             due_at: dossier.due_at,
             supplement_requests: dossier.state.supplement_requests,
+            apologized: dossier.state.apologized,
         }
     }
 }
@@ -245,6 +249,7 @@ fn flows(event: &EventRecord, payload: &serde_json::Value, before: &Tally) -> Ve
         Action::Resolve => {
             let metric = match before.due_at {
                 None => Metric::ResolvedUndated,
+                Some(_) if before.apologized => Metric::ResolvedLate,
                 Some(due) => match judge(due, event.at, before.supplement_requests) {
                     Timeliness::Early => Metric::ResolvedEarly,
                     Timeliness::OnTime => Metric::ResolvedOnTime,
@@ -289,6 +294,7 @@ pub fn replay(
         holder,
         due_at: None,
         supplement_requests: 0,
+        apologized: false,
     };
     let mut out = Vec::new();
     for event in events {
@@ -297,6 +303,9 @@ pub fn replay(
         tally = tally.after(&payload);
         if event.action == Action::RequestSupplement {
             tally.supplement_requests += 1;
+        }
+        if event.action == Action::ApologizeAndExtend {
+            tally.apologized = true;
         }
     }
     out
@@ -462,6 +471,7 @@ mod tests {
             holder: AgencyCode::parse("001.00.00.H31").unwrap(),
             due_at: Some(at(20, 17)),
             supplement_requests: 2,
+            apologized: false,
         };
         let resolved = deltas(
             &event(Action::Resolve, at(11, 9), serde_json::json!({})),
@@ -477,6 +487,19 @@ mod tests {
             &on_the_day,
         );
         assert_eq!(resolved[0].0.metric, Metric::ResolvedOnTime);
+        let apologized = Tally {
+            apologized: true,
+            ..on_the_day.clone()
+        };
+        let resolved = deltas(
+            &event(Action::Resolve, at(12, 9), serde_json::json!({})),
+            &apologized,
+        );
+        assert_eq!(
+            resolved[0].0.metric,
+            Metric::ResolvedLate,
+            "an apology's new date does not make a late dossier on time"
+        );
         for m in Metric::ALL {
             assert_eq!(Metric::from_code(m.code()), Some(m));
         }

@@ -553,3 +553,37 @@ async fn the_sync_feed_gives_each_change_once_in_the_portal_shape(db: Db) {
     }
     assert_eq!(get(&t, "/api/v1/sync/dossiers", &citizen).await.0, 403);
 }
+
+on_both_backends!(an_apology_and_new_date_still_counts_late);
+async fn an_apology_and_new_date_still_counts_late(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let reception = token(&t, "demo-reception").await;
+    let handler = token(&t, "demo-handler").await;
+    let approver = token(&t, "demo-approver").await;
+    let leader = token(&t, "demo-leader").await;
+    let code = submit(&t, &citizen).await;
+    act(&t, &reception, &code, "receive", json!({"version": 1})).await;
+    act(&t, &handler, &code, "complete_step", json!({"version": 2})).await;
+    act(
+        &t,
+        &handler,
+        &code,
+        "apologize_and_extend",
+        json!({"version": 3, "reason": "Cần xác minh thêm", "extend_working_days": 5}),
+    )
+    .await;
+    // Resolved long before even the first date, but after an apology: late.
+    resolve(&t, &approver, &code, 4).await;
+    let (_, city) = get(&t, "/api/v1/stats", &leader).await;
+    let total = &city["groups"][0];
+    assert_eq!(total["counts"]["apologized"], 1);
+    assert_eq!(
+        (
+            total["resolved_late"].as_i64(),
+            total["on_time_rate"].as_f64()
+        ),
+        (Some(1), Some(0.0))
+    );
+    assert_eq!(t.app.verify_stats().await.unwrap(), []);
+}
