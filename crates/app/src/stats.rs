@@ -360,30 +360,40 @@ impl App {
             )
         };
         let mut differences = differences_of(&stored, &expected, describe);
-        // The monthly roll-up must sum the daily counters the events give.
-        let mut months: BTreeMap<(String, NaiveDate, &str), i64> = BTreeMap::new();
+        // The roll-ups (by agency and month, by agency and day) must sum the counters the
+        // events give.
+        type Rollup<'a> = BTreeMap<(bool, String, NaiveDate, &'a str), i64>;
+        let mut rollups: Rollup = BTreeMap::new();
         for (key, value) in expected.iter().filter(|(k, _)| !k.metric.is_stock()) {
             let month = key.day.with_day(1).unwrap_or(key.day);
-            *months
-                .entry((key.agency.to_string(), month, key.metric.code()))
-                .or_insert(0) += value;
+            for (monthly, start) in [(true, month), (false, key.day)] {
+                *rollups
+                    .entry((monthly, key.agency.to_string(), start, key.metric.code()))
+                    .or_insert(0) += value;
+            }
         }
-        months.retain(|_, v| *v != 0);
-        let stored_months: BTreeMap<(String, NaiveDate, &str), i64> = self
+        rollups.retain(|_, v| *v != 0);
+        let stored_rollups: Rollup = self
             .store
-            .month_counters()
+            .rollup_counters()
             .await?
             .into_iter()
-            .filter(|m| m.value != 0)
-            .map(|m| {
-                let metric = Metric::from_code(&m.metric).map_or("unknown", Metric::code);
-                ((m.agency, m.month, metric), m.value)
+            .filter(|r| r.value != 0)
+            .map(|r| {
+                let metric = Metric::from_code(&r.metric).map_or("unknown", Metric::code);
+                ((r.monthly, r.agency, r.start, metric), r.value)
             })
             .collect();
         differences.extend(differences_of(
-            &stored_months,
-            &months,
-            |(agency, month, metric)| format!("month {} {agency} {metric}", month.format("%Y-%m")),
+            &stored_rollups,
+            &rollups,
+            |(monthly, agency, start, metric)| {
+                if *monthly {
+                    format!("month {} {agency} {metric}", start.format("%Y-%m"))
+                } else {
+                    format!("agency day {start} {agency} {metric}")
+                }
+            },
         ));
         Ok(differences)
     }

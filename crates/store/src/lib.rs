@@ -246,8 +246,9 @@ pub trait Store: Send + Sync + 'static {
     async fn load_history(&self, batch: &HistoryBatch) -> Result<()>;
     /// The first and last month with counters, if any.
     async fn counter_span(&self) -> Result<Option<(NaiveDate, NaiveDate)>>;
-    /// The monthly roll-up of the flows, for `stats verify`.
-    async fn month_counters(&self) -> Result<Vec<MonthCounter>>;
+    /// The roll-ups of the flows by agency and month and by agency and day, for
+    /// `stats verify`.
+    async fn rollup_counters(&self) -> Result<Vec<RollupCounter>>;
     /// Replaces every counter with `totals` in one transaction (`stats rebuild`).
     async fn replace_counters(
         &self,
@@ -351,11 +352,13 @@ pub struct MonthlyFlow {
     pub value: i64,
 }
 
-/// One row of the monthly roll-up, as stored.
+/// One row of a roll-up, as stored: by agency and month (`start` the first day) or by
+/// agency and day.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MonthCounter {
+pub struct RollupCounter {
+    pub monthly: bool,
     pub agency: String,
-    pub month: NaiveDate,
+    pub start: NaiveDate,
     pub metric: String,
     pub value: i64,
 }

@@ -863,8 +863,14 @@ macro_rules! impl_store {
                 let plan = $crate::sql::PeriodPlan::of(query);
                 let group = $crate::sql::group_expression(query.group);
                 let filters = $crate::sql::detail_filters(query, 8);
-                // Whole months from the monthly roll-up, the period's ragged ends (or, with a
-                // filter the roll-up lacks, every day) from the daily counters.
+                // Whole months from the monthly roll-up; the period's ragged ends from the
+                // agencies' days, or, with a filter or grouping only the detail has, every day
+                // from the detail. A branch per end, not an OR: each is a range on the key.
+                let (days, columns) = if plan.detailed {
+                    ("dossier_stats", "procedure_code, channel")
+                } else {
+                    ("agency_day_stats", "'', ''")
+                };
                 let sql = format!(
                     "{subtree},
                      flows (agency_code, day, procedure_code, channel, metric, value) AS (
@@ -872,14 +878,11 @@ macro_rules! impl_store {
                          WHERE agency_code IN (SELECT code FROM subtree)
                            AND month >= $2 AND month <= $3
                          UNION ALL
-                         SELECT agency_code, day, procedure_code, channel, metric, value
-                         FROM dossier_stats
+                         SELECT agency_code, day, {columns}, metric, value FROM {days}
                          WHERE agency_code IN (SELECT code FROM subtree)
                            AND day >= $4 AND day <= $5{filters}
                          UNION ALL
-                         -- A branch per end, not an OR: each is a range on the key.
-                         SELECT agency_code, day, procedure_code, channel, metric, value
-                         FROM dossier_stats
+                         SELECT agency_code, day, {columns}, metric, value FROM {days}
                          WHERE agency_code IN (SELECT code FROM subtree)
                            AND day >= $6 AND day <= $7{filters})
                      SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
@@ -1205,6 +1208,30 @@ macro_rules! impl_store {
                     );
                     upsert.build().execute(&mut *tx).await?;
                 }
+                let mut agency_days: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
+                    std::collections::BTreeMap::new();
+                for (key, value) in &flows {
+                    *agency_days
+                        .entry((key.agency.as_str(), key.day, key.metric.code()))
+                        .or_insert(0) += **value;
+                }
+                let agency_days: Vec<_> = agency_days.into_iter().collect();
+                for chunk in agency_days.chunks(5000) {
+                    let mut upsert = sqlx::QueryBuilder::new(
+                        "INSERT INTO agency_day_stats (agency_code, day, metric, value) ",
+                    );
+                    upsert.push_values(chunk, |mut row, ((agency, day, metric), v)| {
+                        row.push_bind(*agency)
+                            .push_bind(*day)
+                            .push_bind(*metric)
+                            .push_bind(*v);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (agency_code, day, metric)
+                          DO UPDATE SET value = agency_day_stats.value + excluded.value",
+                    );
+                    upsert.build().execute(&mut *tx).await?;
+                }
                 let months: Vec<_> = months.into_iter().collect();
                 for chunk in months.chunks(5000) {
                     let mut upsert = sqlx::QueryBuilder::new(
@@ -1254,18 +1281,20 @@ macro_rules! impl_store {
                 Ok(first.zip(last))
             }
 
-            async fn month_counters(&self) -> $crate::Result<Vec<$crate::MonthCounter>> {
-                let rows: Vec<(String, chrono::NaiveDate, String, i64)> = sqlx::query_as(
-                    "SELECT agency_code, month, metric, value FROM agency_month_stats
-                     ORDER BY agency_code, month, metric",
+            async fn rollup_counters(&self) -> $crate::Result<Vec<$crate::RollupCounter>> {
+                let rows: Vec<(String, String, chrono::NaiveDate, String, i64)> = sqlx::query_as(
+                    "SELECT 'month', agency_code, month, metric, value FROM agency_month_stats
+                     UNION ALL
+                     SELECT 'day', agency_code, day, metric, value FROM agency_day_stats",
                 )
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(agency, month, metric, value)| $crate::MonthCounter {
+                    .map(|(period, agency, start, metric, value)| $crate::RollupCounter {
+                        monthly: period == "month",
                         agency,
-                        month,
+                        start,
                         metric,
                         value,
                     })
@@ -1277,7 +1306,12 @@ macro_rules! impl_store {
                 totals: &std::collections::BTreeMap<domain::stats::CounterKey, i64>,
             ) -> $crate::Result<()> {
                 let mut tx = self.writer.begin().await?;
-                for table in ["dossier_stats", "agency_month_stats", "dossier_holdings"] {
+                for table in [
+                    "dossier_stats",
+                    "agency_day_stats",
+                    "agency_month_stats",
+                    "dossier_holdings",
+                ] {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
                 for (key, value) in totals {
@@ -1687,7 +1721,8 @@ macro_rules! add_to_counter {
             .execute(&mut *$executor)
             .await?;
         } else {
-            // The day's counter and its month's roll-up together, in one statement each.
+            // The day's counter and its two roll-ups (the agency's day, its month), one
+            // statement each.
             sqlx::query(
                 "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -1714,6 +1749,18 @@ macro_rules! add_to_counter {
             .bind(value)
             .execute(&mut *$executor)
             .await?;
+            sqlx::query(
+                "INSERT INTO agency_day_stats (agency_code, day, metric, value)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agency_code, day, metric)
+                   DO UPDATE SET value = agency_day_stats.value + excluded.value",
+            )
+            .bind(key.agency.as_str())
+            .bind(key.day)
+            .bind(key.metric.code())
+            .bind(value)
+            .execute(&mut *$executor)
+            .await?;
         }
     }};
 }
@@ -1722,6 +1769,8 @@ pub(crate) use add_to_counter;
 /// Which days of a statistics period come from the monthly roll-up and which from the daily
 /// counters. An empty range has its start after its end.
 pub(crate) struct PeriodPlan {
+    /// A filter or grouping needs the per-procedure, per-channel rows.
+    pub detailed: bool,
     pub months: (chrono::NaiveDate, chrono::NaiveDate),
     pub head: (chrono::NaiveDate, chrono::NaiveDate),
     pub tail: (chrono::NaiveDate, chrono::NaiveDate),
@@ -1751,11 +1800,13 @@ impl PeriodPlan {
         let last = after_last.or_else(|| Some(month_of(to)));
         match (first, last) {
             (Some(first), Some(end)) if !detailed && first < end => Self {
+                detailed,
                 months: (first, end.pred_opt().unwrap_or(end)),
                 head: (from, first.pred_opt().unwrap_or(first)),
                 tail: (end, to),
             },
             _ => Self {
+                detailed,
                 months: none,
                 head: (from, to),
                 tail: none,
