@@ -38,10 +38,12 @@ pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
 pub use search::{Card, Facets, Hit};
-pub use service_index::{AgencyIndex, IndexReport};
+pub use service_index::AgencyIndex;
 pub use services::Served;
 pub use sheets::{DossierContext, StepPlan};
-pub use stats::{CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest};
+pub use stats::{
+    Breakdown, CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest,
+};
 pub use store::{Backend, FormTemplate, ImportReport, Progress};
 pub use sync::{MAX_SYNC_PAGE, SyncPage, SyncRecord};
 

@@ -1,5 +1,6 @@
 //! The national service-quality index (Bộ chỉ số 766) per agency and period, from the same
 //! counters as the statistics and from the catalogue; agencies ranked by their total.
+//! The dashboards rank the agencies of the figures they show ([`App::breakdown`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,7 +8,7 @@ use domain::service_index::{IndexScore, Inputs};
 use domain::stats::Metric;
 use domain::{Agency, AgencyCode, OnlineService};
 
-use crate::stats::{Figures, StatsRequest};
+use crate::stats::Figures;
 use crate::{App, Result};
 
 /// One agency's index.
@@ -18,30 +19,14 @@ pub struct AgencyIndex {
     pub score: IndexScore,
 }
 
-/// The index of every agency in a subtree that had dossiers in the period, best first.
-#[derive(Debug, Clone)]
-pub struct IndexReport {
-    pub root: AgencyCode,
-    pub from: chrono::NaiveDate,
-    pub to: chrono::NaiveDate,
-    pub ranking: Vec<AgencyIndex>,
-}
-
 impl App {
-    /// The index for the agencies under the requested one (the province by default) over a
-    /// period. Public: it is built from counts, with no personal data.
-    pub async fn service_index(&self, request: StatsRequest) -> Result<IndexReport> {
-        let report = self
-            .public_stats(StatsRequest {
-                group: Some("agency".into()),
-                ..request
-            })
-            .await?;
+    /// The index of each agency whose own figures are given, best first.
+    pub async fn rank(&self, by_agency: &[Figures]) -> Result<Vec<AgencyIndex>> {
         let all = self.all_agencies().await?;
         let agencies: HashMap<&AgencyCode, &Agency> = all.iter().map(|a| (&a.code, a)).collect();
         let mut offered: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut ranking = Vec::new();
-        for figures in &report.groups {
+        for figures in by_agency {
             let Some(agency) = AgencyCode::parse(&figures.group)
                 .ok()
                 .and_then(|code| agencies.get(&code).copied())
@@ -66,12 +51,7 @@ impl App {
                 .total_cmp(&a.score.total())
                 .then_with(|| a.agency.code.cmp(&b.agency.code))
         });
-        Ok(IndexReport {
-            root: report.agency,
-            from: report.from,
-            to: report.to,
-            ranking,
-        })
+        Ok(ranking)
     }
 
     /// How many procedures are carried out at a level, and how many of them online (in full

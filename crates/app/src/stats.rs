@@ -42,7 +42,35 @@ pub struct Figures {
     pub awaiting_supplement: i64,
 }
 
+/// One period's figures split as a dashboard shows them; each map by its group's name.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub agency: AgencyCode,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: Figures,
+    pub by_month: BTreeMap<String, Figures>,
+    pub by_level: BTreeMap<String, Figures>,
+    pub by_agency: BTreeMap<String, Figures>,
+}
+
+fn entry<'a>(groups: &'a mut BTreeMap<String, Figures>, group: &str) -> &'a mut Figures {
+    groups.entry(group.to_string()).or_insert_with(|| Figures {
+        group: group.to_string(),
+        ..Figures::default()
+    })
+}
+
 impl Figures {
+    /// Adds held dossiers to the in-progress, overdue or awaiting figure.
+    fn add_holding(&mut self, row: &store::HoldingRow) {
+        match (row.metric, row.overdue) {
+            (Metric::AwaitingSupplement, _) => self.awaiting_supplement += row.value,
+            (_, true) => self.overdue += row.value,
+            (_, false) => self.in_progress += row.value,
+        }
+    }
+
     pub fn get(&self, metric: Metric) -> i64 {
         self.counts.get(&metric).copied().unwrap_or(0)
     }
@@ -98,9 +126,15 @@ impl App {
     /// Figures for an agency subtree and period, for leaders and those above them; an agency
     /// outside the reader's subtree is refused.
     pub async fn stats(&self, actor: &User, request: StatsRequest) -> Result<StatsReport> {
+        let query = self.leader_query(actor, request).await?;
+        self.run_stats(query).await
+    }
+
+    /// A leader's request as a query over a subtree they may read.
+    async fn leader_query(&self, actor: &User, request: StatsRequest) -> Result<StatsQuery> {
         let query = self.stats_query(request, actor.agency.clone()).await?;
         self.may_read_stats(actor, &query.root).await?;
-        self.run_stats(query).await
+        Ok(query)
     }
 
     /// Leaders and those above them, within their agency's subtree.
@@ -122,9 +156,9 @@ impl App {
         Ok(())
     }
 
-    /// The public figures: totals, by agency or by month, for anyone; counters hold no
-    /// personal data. Without an agency: the first province.
-    pub async fn public_stats(&self, request: StatsRequest) -> Result<StatsReport> {
+    /// A public request as a query (counters hold no personal data); without an agency,
+    /// over the first province.
+    async fn public_query(&self, request: StatsRequest) -> Result<StatsQuery> {
         if matches!(request.group.as_deref(), Some("procedure" | "channel")) {
             return Err(AppError::invalid(
                 "group",
@@ -141,8 +175,73 @@ impl App {
                 .find(|a| a.parent.is_none() && a.level == "province")
                 .map(|a| a.code.clone())
         };
-        let query = self.stats_query(request, province).await?;
-        self.run_stats(query).await
+        self.stats_query(request, province).await
+    }
+
+    /// A period's figures in total, by month, by level and by agency, from one read of the
+    /// counters (grouped by agency and month) and one of the holdings (by agency): what a
+    /// dashboard shows. `reader` is a leader, or `None` for the public figures.
+    pub async fn breakdown(
+        &self,
+        reader: Option<&User>,
+        request: StatsRequest,
+    ) -> Result<Breakdown> {
+        let request = StatsRequest {
+            group: Some("agency".into()),
+            ..request
+        };
+        let by_agency = match reader {
+            Some(actor) => self.leader_query(actor, request).await?,
+            None => self.public_query(request).await?,
+        };
+        let by_agency_month = StatsQuery {
+            group: StatsGroup::AgencyMonth,
+            ..by_agency.clone()
+        };
+        let (rows, held) = tokio::try_join!(
+            self.store.stats(&by_agency_month),
+            self.store.holdings(&by_agency, crate::today())
+        )?;
+        let agencies = self.all_agencies().await?;
+        let level_of: std::collections::HashMap<&str, &str> = agencies
+            .iter()
+            .map(|a| (a.code.as_str(), a.level.as_str()))
+            .collect();
+        let mut split = Breakdown {
+            agency: by_agency.root.clone(),
+            from: by_agency.from,
+            to: by_agency.to,
+            total: Figures::default(),
+            by_month: BTreeMap::new(),
+            by_level: BTreeMap::new(),
+            by_agency: BTreeMap::new(),
+        };
+        for row in rows {
+            let (agency, month) = row.group.split_once(' ').unwrap_or((&row.group, ""));
+            let level = level_of.get(agency).copied().unwrap_or_default();
+            for figures in [
+                &mut split.total,
+                entry(&mut split.by_month, month),
+                entry(&mut split.by_level, level),
+                entry(&mut split.by_agency, agency),
+            ] {
+                *figures.counts.entry(row.metric).or_insert(0) += row.value;
+            }
+        }
+        for row in held {
+            let level = level_of
+                .get(row.group.as_str())
+                .copied()
+                .unwrap_or_default();
+            for figures in [
+                &mut split.total,
+                entry(&mut split.by_level, level),
+                entry(&mut split.by_agency, &row.group),
+            ] {
+                figures.add_holding(&row);
+            }
+        }
+        Ok(split)
     }
 
     /// Checks a request and turns it into a query; `default_agency` when it names none.

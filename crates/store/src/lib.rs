@@ -303,6 +303,8 @@ pub enum StatsGroup {
     Channel,
     /// `YYYY-MM`.
     Month,
+    /// `AGENCY YYYY-MM`: enough to sum by agency, level, month and in total at once.
+    AgencyMonth,
 }
 
 /// Counters summed over an agency subtree and a period of days (both ends included).

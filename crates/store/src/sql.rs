@@ -1828,6 +1828,7 @@ pub(crate) fn group_expression(group: crate::StatsGroup) -> &'static str {
         crate::StatsGroup::Procedure => "procedure_code",
         crate::StatsGroup::Channel => "channel",
         crate::StatsGroup::Month => "substr(CAST(day AS TEXT), 1, 7)",
+        crate::StatsGroup::AgencyMonth => "agency_code || ' ' || substr(CAST(day AS TEXT), 1, 7)",
     }
 }
 

@@ -157,18 +157,6 @@ enum Reader<'a> {
     Leader(&'a domain::user::User),
 }
 
-async fn figures(
-    state: &AppState,
-    reader: Reader<'_>,
-    filters: &Filters,
-    group: &str,
-) -> Result<app::StatsReport, app::AppError> {
-    match reader {
-        Reader::Public => state.app.public_stats(filters.request(group)).await,
-        Reader::Leader(user) => state.app.stats(user, filters.request(group)).await,
-    }
-}
-
 fn texts(items: &[&str]) -> Vec<String> {
     items.iter().map(|h| h.to_string()).collect()
 }
@@ -223,18 +211,21 @@ async fn build(
     reader: Reader<'_>,
     filters: &Filters,
 ) -> Result<Board, app::AppError> {
-    let total = figures(state, reader, filters, "total").await?;
+    let split = match reader {
+        Reader::Public => state.app.breakdown(None, filters.request("agency")).await?,
+        Reader::Leader(user) => {
+            state
+                .app
+                .breakdown(Some(user), filters.request("agency"))
+                .await?
+        }
+    };
     // The agency the request resolved to (the province by default, the reader's own agency
-    // for a leader), so the other queries need not find it again.
+    // for a leader), for the links and the overdue list.
     let filters = &Filters {
-        agency: total.agency.to_string(),
+        agency: split.agency.to_string(),
         ..filters.clone()
     };
-    let (by_month, by_level, by_agency) = tokio::try_join!(
-        figures(state, reader, filters, "month"),
-        figures(state, reader, filters, "level"),
-        figures(state, reader, filters, "agency"),
-    )?;
     let all = state.app.all_agencies().await?;
     let agencies: HashMap<&str, &str> = all
         .iter()
@@ -252,7 +243,7 @@ async fn build(
             )
         })
         .collect();
-    let whole = total.groups.first().cloned().unwrap_or_default();
+    let whole = &split.total;
     let headline = Headline {
         received: whole.get(Metric::Received),
         resolved: whole.resolved(),
@@ -279,9 +270,9 @@ async fn build(
                 lang.pick("Trễ hạn", "Late"),
                 lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
             ]),
-            rows: by_month
-                .groups
-                .iter()
+            rows: split
+                .by_month
+                .values()
                 .map(|f| {
                     vec![
                         Cell::Text(f.group.clone()),
@@ -302,9 +293,9 @@ async fn build(
         table: DataTable {
             title: lang.pick("Theo cấp", "By level").into(),
             headers: figure_headers(lang, lang.pick("Cấp", "Level")),
-            rows: by_level
-                .groups
-                .iter()
+            rows: split
+                .by_level
+                .values()
                 .map(|f| {
                     let name = levels.get(&f.group).cloned().unwrap_or(f.group.clone());
                     figure_cells(name, f)
@@ -318,15 +309,15 @@ async fn build(
         table: DataTable {
             title: lang.pick("Theo cơ quan", "By agency").into(),
             headers: figure_headers(lang, lang.pick("Cơ quan", "Agency")),
-            rows: by_agency
-                .groups
-                .iter()
+            rows: split
+                .by_agency
+                .values()
                 .map(|f| figure_cells(name_of(&f.group), f))
                 .collect(),
         },
-        links: by_agency
-            .groups
-            .iter()
+        links: split
+            .by_agency
+            .values()
             .map(|f| {
                 Some(format!(
                     "?{}",
@@ -347,20 +338,18 @@ async fn build(
             .map_err(|e| app::AppError::Internal(e.to_string()))?,
     ];
     let mut tables = vec![months, level_table, agency_table];
-    let index = state
-        .app
-        .service_index(filters.public().request("agency"))
-        .await?;
-    tables.push(ranking_table(lang, &index));
+    let by_agency: Vec<app::Figures> = split.by_agency.values().cloned().collect();
+    let ranking = state.app.rank(&by_agency).await?;
+    tables.push(ranking_table(lang, &ranking));
     if let Reader::Leader(user) = reader {
         let overdue = state.app.overdue(user, Some(&filters.agency), 200).await?;
         tables.push(overdue_table(lang, &overdue, &name_of));
     }
     Ok(Board {
-        agency: total.agency.to_string(),
-        agency_name: name_of(total.agency.as_str()),
-        from: total.from.to_string(),
-        to: total.to.to_string(),
+        agency: split.agency.to_string(),
+        agency_name: name_of(split.agency.as_str()),
+        from: split.from.to_string(),
+        to: split.to.to_string(),
         headline,
         charts,
         tables,
@@ -457,7 +446,7 @@ fn describe(lang: Lang, categories: &[String], series: &[Series]) -> String {
         .join(". ")
 }
 
-fn ranking_table(lang: Lang, index: &app::IndexReport) -> ShownTable {
+fn ranking_table(lang: Lang, ranking: &[app::AgencyIndex]) -> ShownTable {
     use domain::service_index::Group;
     let mut headers: Vec<String> = vec![
         lang.pick("Hạng", "Rank").into(),
@@ -471,8 +460,7 @@ fn ranking_table(lang: Lang, index: &app::IndexReport) -> ShownTable {
             .iter()
             .map(|g| format!("{} ({})", g.code(), g.max_points())),
     );
-    let rows = index
-        .ranking
+    let rows = ranking
         .iter()
         .enumerate()
         .map(|(i, a)| {
