@@ -369,6 +369,7 @@ impl App {
             group,
             procedures,
             channel,
+            today,
         })
     }
 

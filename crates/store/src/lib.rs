@@ -317,6 +317,9 @@ pub struct StatsQuery {
     /// Only these procedures (a sector's, or one); empty for all.
     pub procedures: Vec<ProcedureCode>,
     pub channel: Option<domain::Channel>,
+    /// Today in Vietnam: no counter holds a later day, so a period that reaches today takes
+    /// the current month whole from the monthly roll-up.
+    pub today: NaiveDate,
 }
 
 /// Dossiers held now: group, stock, whether past their due day, how many.
