@@ -43,9 +43,14 @@ impl PgStore {
         idempotency_key: Option<&str>,
     ) -> Result<Inserted> {
         let mut tx = self.writer.begin().await?;
-        let outcome = crate::sql::insert_dossier!(tx, new, template, idempotency_key).await?;
+        let mut counters = std::collections::BTreeMap::new();
+        let outcome =
+            crate::sql::insert_dossier!(tx, new, template, idempotency_key, &mut counters).await?;
         match outcome {
-            Inserted::Dossier(_) => tx.commit().await?,
+            Inserted::Dossier(_) => {
+                crate::sql::write_counters!(&mut *tx, &counters).await?;
+                tx.commit().await?
+            }
             Inserted::DuplicateKey => tx.rollback().await?,
         }
         Ok(outcome)
@@ -61,7 +66,9 @@ impl PgStore {
         write: crate::sql::ActionWrite,
     ) -> Result<domain::dossier::Dossier> {
         let mut tx = self.writer.begin().await?;
-        let stored = crate::sql::apply_action!(tx, &write).await?;
+        let mut counters = std::collections::BTreeMap::new();
+        let stored = crate::sql::apply_action!(tx, &write, &mut counters).await?;
+        crate::sql::write_counters!(&mut *tx, &counters).await?;
         tx.commit().await?;
         Ok(stored)
     }

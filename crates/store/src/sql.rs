@@ -1143,7 +1143,6 @@ macro_rules! impl_store {
             }
 
             async fn load_history(&self, batch: &$crate::HistoryBatch) -> $crate::Result<()> {
-                use domain::stats::CounterKey;
                 let mut tx = self.writer.begin().await?;
                 // Rows per statement stay under SQLite's 32,766 bound parameters.
                 for chunk in batch.dossiers.chunks(1000) {
@@ -1192,92 +1191,7 @@ macro_rules! impl_store {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
-                let (stocks, flows): (Vec<(&CounterKey, &i64)>, Vec<_>) =
-                    batch.counters.iter().partition(|(k, _)| k.metric.is_stock());
-                let mut months: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
-                    std::collections::BTreeMap::new();
-                for (key, value) in &flows {
-                    *months
-                        .entry((key.agency.as_str(), $crate::sql::month_of(key.day), key.metric.code()))
-                        .or_insert(0) += **value;
-                }
-                for chunk in flows.chunks(3000) {
-                    let mut upsert = sqlx::QueryBuilder::new(
-                        "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value) ",
-                    );
-                    upsert.push_values(chunk, |mut row, (k, v)| {
-                        row.push_bind(k.day)
-                            .push_bind(k.agency.as_str())
-                            .push_bind(k.procedure.as_str())
-                            .push_bind(k.channel.code())
-                            .push_bind(k.metric.code())
-                            .push_bind(**v);
-                    });
-                    upsert.push(
-                        " ON CONFLICT (agency_code, day, procedure_code, channel, metric)
-                          DO UPDATE SET value = dossier_stats.value + excluded.value",
-                    );
-                    upsert.build().execute(&mut *tx).await?;
-                }
-                let mut agency_days: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
-                    std::collections::BTreeMap::new();
-                for (key, value) in &flows {
-                    *agency_days
-                        .entry((key.agency.as_str(), key.day, key.metric.code()))
-                        .or_insert(0) += **value;
-                }
-                let agency_days: Vec<_> = agency_days.into_iter().collect();
-                for chunk in agency_days.chunks(5000) {
-                    let mut upsert = sqlx::QueryBuilder::new(
-                        "INSERT INTO agency_day_stats (agency_code, day, metric, value) ",
-                    );
-                    upsert.push_values(chunk, |mut row, ((agency, day, metric), v)| {
-                        row.push_bind(*agency)
-                            .push_bind(*day)
-                            .push_bind(*metric)
-                            .push_bind(*v);
-                    });
-                    upsert.push(
-                        " ON CONFLICT (agency_code, day, metric)
-                          DO UPDATE SET value = agency_day_stats.value + excluded.value",
-                    );
-                    upsert.build().execute(&mut *tx).await?;
-                }
-                let months: Vec<_> = months.into_iter().collect();
-                for chunk in months.chunks(5000) {
-                    let mut upsert = sqlx::QueryBuilder::new(
-                        "INSERT INTO agency_month_stats (agency_code, month, metric, value) ",
-                    );
-                    upsert.push_values(chunk, |mut row, ((agency, month, metric), v)| {
-                        row.push_bind(*agency)
-                            .push_bind(*month)
-                            .push_bind(*metric)
-                            .push_bind(*v);
-                    });
-                    upsert.push(
-                        " ON CONFLICT (agency_code, month, metric)
-                          DO UPDATE SET value = agency_month_stats.value + excluded.value",
-                    );
-                    upsert.build().execute(&mut *tx).await?;
-                }
-                for chunk in stocks.chunks(3000) {
-                    let mut upsert = sqlx::QueryBuilder::new(
-                        "INSERT INTO dossier_holdings (agency_code, procedure_code, channel, metric, due_day, value) ",
-                    );
-                    upsert.push_values(chunk, |mut row, (k, v)| {
-                        row.push_bind(k.agency.as_str())
-                            .push_bind(k.procedure.as_str())
-                            .push_bind(k.channel.code())
-                            .push_bind(k.metric.code())
-                            .push_bind(k.day)
-                            .push_bind(**v);
-                    });
-                    upsert.push(
-                        " ON CONFLICT (agency_code, procedure_code, channel, metric, due_day)
-                          DO UPDATE SET value = dossier_holdings.value + excluded.value",
-                    );
-                    upsert.build().execute(&mut *tx).await?;
-                }
+                $crate::sql::write_counters!(&mut *tx, &batch.counters).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1325,9 +1239,7 @@ macro_rules! impl_store {
                 ] {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
-                for (key, value) in totals {
-                    $crate::sql::add_to_counter!(&mut *tx, key, *value);
-                }
+                $crate::sql::write_counters!(&mut *tx, totals).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1472,7 +1384,7 @@ pub(crate) struct ActionWrite {
 /// seal the event onto the chain, update the dossier, attach files. Evaluates to
 /// `Result<Dossier, StoreError>`; the caller commits or rolls back.
 macro_rules! apply_action {
-    ($conn:expr, $write:expr) => {
+    ($conn:expr, $write:expr, $counters:expr) => {
         async {
             let write: &$crate::sql::ActionWrite = $write;
             let next = &write.next;
@@ -1524,9 +1436,8 @@ macro_rules! apply_action {
             .await?;
             $crate::sql::link_files!(&mut *$conn, &stored.code, &event.actor, &write.files);
             $crate::sql::insert_event!(&mut *$conn, &event);
-            for (key, value) in domain::stats::deltas(&event, &write.tally) {
-                $crate::sql::add_to_counter!(&mut *$conn, &key, value);
-            }
+            // Counted by the caller once the write is kept ([`write_counters!`]).
+            $crate::sql::add_deltas(&mut *$counters, domain::stats::deltas(&event, &write.tally));
             Ok::<_, $crate::StoreError>(stored)
         }
     };
@@ -1544,7 +1455,7 @@ pub(crate) enum Inserted {
 /// sequence, the dossier, its first event and the idempotency key. Evaluates to
 /// `Result<Inserted, StoreError>`; the caller commits or rolls back.
 macro_rules! insert_dossier {
-    ($conn:expr, $new:expr, $template:expr, $idempotency_key:expr) => {
+    ($conn:expr, $new:expr, $template:expr, $idempotency_key:expr, $counters:expr) => {
         async {
             let (new, template, idempotency_key): (
                 &domain::dossier::NewDossier,
@@ -1631,9 +1542,7 @@ macro_rules! insert_dossier {
             $crate::sql::insert_event!(&mut *$conn, &event);
             $crate::sql::link_files!(&mut *$conn, &code, &new.submitted_by, &new.attachments);
             let tally = domain::stats::Tally::of(&dossier);
-            for (key, value) in domain::stats::deltas(&event, &tally) {
-                $crate::sql::add_to_counter!(&mut *$conn, &key, value);
-            }
+            $crate::sql::add_deltas(&mut *$counters, domain::stats::deltas(&event, &tally));
             if let Some(key) = idempotency_key {
                 let inserted = sqlx::query(
                     "INSERT INTO idempotency_keys (username, key, dossier_code, created_at)
@@ -1711,71 +1620,102 @@ macro_rules! link_files {
 pub(crate) use link_files;
 
 /// Adds `$value` to one statistics counter.
-macro_rules! add_to_counter {
-    ($executor:expr, $key:expr, $value:expr) => {{
-        let key: &domain::stats::CounterKey = $key;
-        let value: i64 = $value;
-        if key.metric.is_stock() {
-            sqlx::query(
-                "INSERT INTO dossier_holdings
-                   (agency_code, procedure_code, channel, metric, due_day, value)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (agency_code, procedure_code, channel, metric, due_day)
-                   DO UPDATE SET value = dossier_holdings.value + excluded.value",
-            )
-            .bind(key.agency.as_str())
-            .bind(key.procedure.as_str())
-            .bind(key.channel.code())
-            .bind(key.metric.code())
-            .bind(key.day)
-            .bind(value)
-            .execute(&mut *$executor)
-            .await?;
-        } else {
-            // The day's counter and its two roll-ups (the agency's day, its month), one
-            // statement each.
-            sqlx::query(
-                "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (agency_code, day, procedure_code, channel, metric)
-                   DO UPDATE SET value = dossier_stats.value + excluded.value",
-            )
-            .bind(key.day)
-            .bind(key.agency.as_str())
-            .bind(key.procedure.as_str())
-            .bind(key.channel.code())
-            .bind(key.metric.code())
-            .bind(value)
-            .execute(&mut *$executor)
-            .await?;
-            sqlx::query(
-                "INSERT INTO agency_month_stats (agency_code, month, metric, value)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (agency_code, month, metric)
-                   DO UPDATE SET value = agency_month_stats.value + excluded.value",
-            )
-            .bind(key.agency.as_str())
-            .bind($crate::sql::month_of(key.day))
-            .bind(key.metric.code())
-            .bind(value)
-            .execute(&mut *$executor)
-            .await?;
-            sqlx::query(
-                "INSERT INTO agency_day_stats (agency_code, day, metric, value)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (agency_code, day, metric)
-                   DO UPDATE SET value = agency_day_stats.value + excluded.value",
-            )
-            .bind(key.agency.as_str())
-            .bind(key.day)
-            .bind(key.metric.code())
-            .bind(value)
-            .execute(&mut *$executor)
-            .await?;
-        }
-    }};
+/// Adds counter deltas to a write's (or a batch's) sum.
+pub(crate) fn add_deltas(
+    counters: &mut std::collections::BTreeMap<domain::stats::CounterKey, i64>,
+    deltas: Vec<(domain::stats::CounterKey, i64)>,
+) {
+    for (key, value) in deltas {
+        *counters.entry(key).or_insert(0) += value;
+    }
 }
-pub(crate) use add_to_counter;
+
+/// Adds summed counter deltas to the stored counters: each flow to its day's counter and to
+/// the agency's day and month roll-ups, each stock to the holdings; one multi-row upsert per
+/// table and chunk, so a batch of writes costs a few statements, not several per event.
+macro_rules! write_counters {
+    ($executor:expr, $counters:expr) => {
+        async {
+            use domain::stats::CounterKey;
+            let counters: &std::collections::BTreeMap<CounterKey, i64> = $counters;
+            let (stocks, flows): (Vec<(&CounterKey, &i64)>, Vec<_>) = counters
+                .iter()
+                .filter(|(_, v)| **v != 0)
+                .partition(|(k, _)| k.metric.is_stock());
+            let mut days: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
+                std::collections::BTreeMap::new();
+            let mut months: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
+                std::collections::BTreeMap::new();
+            for (key, value) in &flows {
+                let (agency, metric) = (key.agency.as_str(), key.metric.code());
+                *days.entry((agency, key.day, metric)).or_insert(0) += **value;
+                *months
+                    .entry((agency, $crate::sql::month_of(key.day), metric))
+                    .or_insert(0) += **value;
+            }
+            for chunk in flows.chunks(3000) {
+                let mut upsert = sqlx::QueryBuilder::new(
+                    "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value) ",
+                );
+                upsert.push_values(chunk, |mut row, (k, v)| {
+                    row.push_bind(k.day)
+                        .push_bind(k.agency.as_str())
+                        .push_bind(k.procedure.as_str())
+                        .push_bind(k.channel.code())
+                        .push_bind(k.metric.code())
+                        .push_bind(**v);
+                });
+                upsert.push(
+                    " ON CONFLICT (agency_code, day, procedure_code, channel, metric)
+                      DO UPDATE SET value = dossier_stats.value + excluded.value",
+                );
+                upsert.build().execute(&mut *$executor).await?;
+            }
+            for (table, period, rollup) in [
+                ("agency_day_stats", "day", days),
+                ("agency_month_stats", "month", months),
+            ] {
+                let rows: Vec<_> = rollup.into_iter().collect();
+                for chunk in rows.chunks(5000) {
+                    let mut upsert = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO {table} (agency_code, {period}, metric, value) "
+                    ));
+                    upsert.push_values(chunk, |mut row, ((agency, start, metric), v)| {
+                        row.push_bind(*agency)
+                            .push_bind(*start)
+                            .push_bind(*metric)
+                            .push_bind(*v);
+                    });
+                    upsert.push(format!(
+                        " ON CONFLICT (agency_code, {period}, metric)
+                          DO UPDATE SET value = {table}.value + excluded.value"
+                    ));
+                    upsert.build().execute(&mut *$executor).await?;
+                }
+            }
+            for chunk in stocks.chunks(3000) {
+                let mut upsert = sqlx::QueryBuilder::new(
+                    "INSERT INTO dossier_holdings (agency_code, procedure_code, channel, metric, due_day, value) ",
+                );
+                upsert.push_values(chunk, |mut row, (k, v)| {
+                    row.push_bind(k.agency.as_str())
+                        .push_bind(k.procedure.as_str())
+                        .push_bind(k.channel.code())
+                        .push_bind(k.metric.code())
+                        .push_bind(k.day)
+                        .push_bind(**v);
+                });
+                upsert.push(
+                    " ON CONFLICT (agency_code, procedure_code, channel, metric, due_day)
+                      DO UPDATE SET value = dossier_holdings.value + excluded.value",
+                );
+                upsert.build().execute(&mut *$executor).await?;
+            }
+            Ok::<_, $crate::StoreError>(())
+        }
+    };
+}
+pub(crate) use write_counters;
 
 /// Which days of a statistics period come from the monthly roll-up and which from the daily
 /// counters. An empty range has its start after its end.

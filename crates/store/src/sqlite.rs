@@ -161,7 +161,10 @@ enum Outcome {
 async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome>> {
     let mut tx = writer.begin().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    // The counters of every write kept, written once for the batch.
+    let mut counters = std::collections::BTreeMap::new();
     for write in batch {
+        let mut own = std::collections::BTreeMap::new();
         // A nested transaction on the same connection is a SAVEPOINT.
         let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
         let (keep, outcome) = match write {
@@ -172,24 +175,28 @@ async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome
                 ..
             } => {
                 let key = idempotency_key.as_deref();
-                let o = crate::sql::insert_dossier!(savepoint, new, template, key).await;
+                let o = crate::sql::insert_dossier!(savepoint, new, template, key, &mut own).await;
                 (
                     matches!(o, Ok(Inserted::Dossier(_))),
                     Outcome::Submission(o),
                 )
             }
             Write::Action { write, .. } => {
-                let o = crate::sql::apply_action!(savepoint, write).await;
+                let o = crate::sql::apply_action!(savepoint, write, &mut own).await;
                 (o.is_ok(), Outcome::Action(o))
             }
         };
         if keep {
             savepoint.commit().await?;
+            for (key, value) in own {
+                *counters.entry(key).or_insert(0) += value;
+            }
         } else {
             savepoint.rollback().await?;
         }
         outcomes.push(outcome);
     }
+    crate::sql::write_counters!(&mut *tx, &counters).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
