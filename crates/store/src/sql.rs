@@ -1630,9 +1630,10 @@ pub(crate) fn add_deltas(
     }
 }
 
-/// Adds summed counter deltas to the stored counters: each flow to its day's counter and to
-/// the agency's day and month roll-ups, each stock to the holdings; one multi-row upsert per
-/// table and chunk, so a batch of writes costs a few statements, not several per event.
+/// Adds summed counter deltas to the stored counters: each flow to its day's counter (whose
+/// triggers keep the agency's day and month roll-ups, `0009_rollup_triggers.sql`), each stock
+/// to the holdings; one multi-row upsert per table and chunk, so a batch of writes costs two
+/// statements, not several per event.
 macro_rules! write_counters {
     ($executor:expr, $counters:expr) => {
         async {
@@ -1642,17 +1643,6 @@ macro_rules! write_counters {
                 .iter()
                 .filter(|(_, v)| **v != 0)
                 .partition(|(k, _)| k.metric.is_stock());
-            let mut days: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
-                std::collections::BTreeMap::new();
-            let mut months: std::collections::BTreeMap<(&str, chrono::NaiveDate, &str), i64> =
-                std::collections::BTreeMap::new();
-            for (key, value) in &flows {
-                let (agency, metric) = (key.agency.as_str(), key.metric.code());
-                *days.entry((agency, key.day, metric)).or_insert(0) += **value;
-                *months
-                    .entry((agency, $crate::sql::month_of(key.day), metric))
-                    .or_insert(0) += **value;
-            }
             for chunk in flows.chunks(3000) {
                 let mut upsert = sqlx::QueryBuilder::new(
                     "INSERT INTO dossier_stats (day, agency_code, procedure_code, channel, metric, value) ",
@@ -1670,28 +1660,6 @@ macro_rules! write_counters {
                       DO UPDATE SET value = dossier_stats.value + excluded.value",
                 );
                 upsert.build().execute(&mut *$executor).await?;
-            }
-            for (table, period, rollup) in [
-                ("agency_day_stats", "day", days),
-                ("agency_month_stats", "month", months),
-            ] {
-                let rows: Vec<_> = rollup.into_iter().collect();
-                for chunk in rows.chunks(5000) {
-                    let mut upsert = sqlx::QueryBuilder::new(format!(
-                        "INSERT INTO {table} (agency_code, {period}, metric, value) "
-                    ));
-                    upsert.push_values(chunk, |mut row, ((agency, start, metric), v)| {
-                        row.push_bind(*agency)
-                            .push_bind(*start)
-                            .push_bind(*metric)
-                            .push_bind(*v);
-                    });
-                    upsert.push(format!(
-                        " ON CONFLICT (agency_code, {period}, metric)
-                          DO UPDATE SET value = {table}.value + excluded.value"
-                    ));
-                    upsert.build().execute(&mut *$executor).await?;
-                }
             }
             for chunk in stocks.chunks(3000) {
                 let mut upsert = sqlx::QueryBuilder::new(
