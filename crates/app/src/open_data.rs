@@ -87,12 +87,7 @@ impl App {
         };
         let flows = self.store.monthly_flows(from, to, by_procedure).await?;
         let names: HashMap<String, (String, String)> = if by_procedure {
-            self.index
-                .search(&search::SearchQuery {
-                    limit: 100_000,
-                    ..Default::default()
-                })?
-                .hits
+            self.all_procedures()?
                 .into_iter()
                 .map(|h| (h.code, (h.name, String::new())))
                 .collect()

@@ -21,7 +21,10 @@ pub struct AgencyIndex {
 
 impl App {
     /// The index of each agency whose own figures are given, best first.
-    pub async fn rank(&self, by_agency: &[Figures]) -> Result<Vec<AgencyIndex>> {
+    pub async fn rank(
+        &self,
+        by_agency: impl IntoIterator<Item = &Figures>,
+    ) -> Result<Vec<AgencyIndex>> {
         let all = self.all_agencies().await?;
         let agencies: HashMap<&AgencyCode, &Agency> = all.iter().map(|a| (&a.code, a)).collect();
         let mut offered: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -80,7 +83,7 @@ fn inputs_of(figures: &Figures, procedures: i64, procedures_online: i64) -> Inpu
     let resolved = figures.resolved();
     Inputs {
         on_time: figures.on_time(),
-        judged: resolved - figures.get(Metric::ResolvedUndated),
+        judged: figures.judged(),
         received: figures.get(Metric::Received),
         received_online: figures.get(Metric::ReceivedOnline),
         procedures,

@@ -98,9 +98,14 @@ impl Figures {
         self.in_progress + self.overdue
     }
 
+    /// Resolved against a deadline: what early, on time and late are shares of.
+    pub fn judged(&self) -> i64 {
+        self.resolved() - self.get(Metric::ResolvedUndated)
+    }
+
     /// On time (early included) out of those judged against a deadline, in percent.
     pub fn on_time_rate(&self) -> Option<f64> {
-        let judged = self.resolved() - self.get(Metric::ResolvedUndated);
+        let judged = self.judged();
         (judged > 0).then(|| 100.0 * self.on_time() as f64 / judged as f64)
     }
 }

@@ -951,9 +951,7 @@ macro_rules! impl_store {
                 rows.into_iter()
                     .filter(|row| row.3 != 0)
                     .map(|(group, metric, overdue, value)| {
-                        let metric = domain::stats::Metric::from_code(&metric).ok_or_else(|| {
-                            $crate::StoreError::Corrupt(format!("unknown metric {metric}"))
-                        })?;
+                        let metric = $crate::sql::metric(&metric)?;
                         Ok($crate::HoldingRow { group, metric, overdue: overdue == 1, value })
                     })
                     .collect()
@@ -1011,9 +1009,7 @@ macro_rules! impl_store {
                         procedure: domain::ProcedureCode::parse(&procedure)
                             .map_err($crate::sql::corrupt(&what))?,
                         channel: $crate::sql::channel(&channel)?,
-                        metric: domain::stats::Metric::from_code(&metric).ok_or_else(|| {
-                            $crate::StoreError::Corrupt(format!("{what}: unknown metric"))
-                        })?,
+                        metric: $crate::sql::metric(&metric)?,
                     };
                     out.insert(key, value);
                 }
@@ -1044,9 +1040,7 @@ macro_rules! impl_store {
                     .await?;
                 rows.into_iter()
                     .map(|(month, key, metric, value)| {
-                        let metric = domain::stats::Metric::from_code(&metric).ok_or_else(|| {
-                            $crate::StoreError::Corrupt(format!("unknown metric {metric}"))
-                        })?;
+                        let metric = $crate::sql::metric(&metric)?;
                         Ok($crate::MonthlyFlow { month, key, metric, value })
                     })
                     .collect()
@@ -1102,7 +1096,7 @@ macro_rules! impl_store {
                     let sql = format!(
                         "SELECT {} FROM dossiers WHERE code IN ({})",
                         $crate::sql::DOSSIER_COLUMNS,
-                        $crate::sql::placeholders(chunk.len())
+                        $crate::sql::placeholders(1, chunk.len())
                     );
                     let mut query = sqlx::query(&sql);
                     for code in chunk {
@@ -1119,7 +1113,7 @@ macro_rules! impl_store {
                 for chunk in applicants.into_iter().collect::<Vec<_>>().chunks(500) {
                     let sql = format!(
                         "SELECT username, full_name FROM users WHERE username IN ({})",
-                        $crate::sql::placeholders(chunk.len())
+                        $crate::sql::placeholders(1, chunk.len())
                     );
                     let mut query = sqlx::query_as::<_, (String, String)>(&sql);
                     for username in chunk {
@@ -1760,16 +1754,15 @@ pub(crate) fn group_expression(group: crate::StatsGroup) -> &'static str {
 /// The procedure and channel conditions, with placeholders numbered from `first`.
 pub(crate) fn detail_filters(query: &crate::StatsQuery, first: usize) -> String {
     let mut sql = String::new();
-    let mut next = first;
-    if !query.procedures.is_empty() {
-        let marks: Vec<String> = (next..next + query.procedures.len())
-            .map(|n| format!("${n}"))
-            .collect();
-        next += query.procedures.len();
-        sql.push_str(&format!(" AND procedure_code IN ({})", marks.join(", ")));
+    let count = query.procedures.len();
+    if count > 0 {
+        sql.push_str(&format!(
+            " AND procedure_code IN ({})",
+            placeholders(first, count)
+        ));
     }
     if query.channel.is_some() {
-        sql.push_str(&format!(" AND channel = ${next}"));
+        sql.push_str(&format!(" AND channel = ${}", first + count));
     }
     sql
 }
@@ -1777,8 +1770,7 @@ pub(crate) fn detail_filters(query: &crate::StatsQuery, first: usize) -> String 
 pub(crate) fn stat_rows(rows: Vec<(String, String, i64)>) -> crate::Result<Vec<crate::StatRow>> {
     rows.into_iter()
         .map(|(group, metric, value)| {
-            let metric = domain::stats::Metric::from_code(&metric)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown metric {metric}")))?;
+            let metric = self::metric(&metric)?;
             Ok(crate::StatRow {
                 group,
                 metric,
@@ -1795,9 +1787,9 @@ pub(crate) const SUBTREE: &str = "WITH RECURSIVE subtree (code) AS (
     UNION ALL
     SELECT a.code FROM agencies a JOIN subtree s ON a.parent_code = s.code)";
 
-/// `$1, $2, …, $n` for an IN list.
-pub(crate) fn placeholders(n: usize) -> String {
-    (1..=n)
+/// `$first, …` for an IN list of `n` values.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -1823,6 +1815,11 @@ pub(crate) use impl_store;
 pub(crate) fn channel(code: &str) -> Result<domain::Channel, StoreError> {
     domain::Channel::from_code(code)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown channel '{code}'")))
+}
+
+pub(crate) fn metric(code: &str) -> Result<domain::stats::Metric, StoreError> {
+    domain::stats::Metric::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown metric '{code}'")))
 }
 
 pub(crate) fn action(code: &str) -> Result<domain::dossier::Action, StoreError> {

@@ -70,7 +70,7 @@ impl Filters {
     }
 
     fn query_string(&self) -> String {
-        serde_urlencoded_pairs(&[
+        query_pairs(&[
             ("agency", &self.agency),
             ("from", &self.from),
             ("to", &self.to),
@@ -81,7 +81,8 @@ impl Filters {
     }
 }
 
-fn serde_urlencoded_pairs(pairs: &[(&str, &String)]) -> String {
+/// `key=value&…` for the non-empty values, URL-encoded.
+fn query_pairs(pairs: &[(&str, &String)]) -> String {
     pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -132,7 +133,6 @@ struct Board {
     from: String,
     to: String,
     headline: Headline,
-    charts: Vec<String>,
     tables: Vec<ShownTable>,
 }
 
@@ -147,6 +147,8 @@ struct DashboardPage {
     query: String,
     sectors: Vec<String>,
     board: Option<Board>,
+    /// Drawn for the page only, from the board's month and level tables.
+    charts: Vec<String>,
     errors: Vec<String>,
 }
 
@@ -188,7 +190,7 @@ fn figure_headers(lang: Lang, first: &str) -> Vec<String> {
 }
 
 fn figure_cells(name: String, f: &app::Figures) -> Vec<Cell> {
-    let judged = f.resolved() - f.get(Metric::ResolvedUndated);
+    let judged = f.judged();
     vec![
         Cell::Text(name),
         Cell::Count(f.get(Metric::Received)),
@@ -281,7 +283,7 @@ async fn build(
                         Cell::Count(f.get(Metric::ResolvedEarly)),
                         Cell::Count(f.get(Metric::ResolvedOnTime)),
                         Cell::Count(f.get(Metric::ResolvedLate)),
-                        percent(f.on_time(), f.resolved() - f.get(Metric::ResolvedUndated)),
+                        percent(f.on_time(), f.judged()),
                     ]
                 })
                 .collect(),
@@ -331,15 +333,8 @@ async fn build(
             .collect(),
     };
 
-    let charts = vec![
-        documents::line_chart_svg(&month_chart(lang, &months.table))
-            .map_err(|e| app::AppError::Internal(e.to_string()))?,
-        documents::bar_chart_svg(&level_chart(lang, &level_table.table))
-            .map_err(|e| app::AppError::Internal(e.to_string()))?,
-    ];
     let mut tables = vec![months, level_table, agency_table];
-    let by_agency: Vec<app::Figures> = split.by_agency.values().cloned().collect();
-    let ranking = state.app.rank(&by_agency).await?;
+    let ranking = state.app.rank(split.by_agency.values()).await?;
     tables.push(ranking_table(lang, &ranking));
     if let Reader::Leader(user) = reader {
         let overdue = state.app.overdue(user, Some(&filters.agency), 200).await?;
@@ -351,7 +346,6 @@ async fn build(
         from: split.from.to_string(),
         to: split.to.to_string(),
         headline,
-        charts,
         tables,
     })
 }
@@ -368,58 +362,65 @@ fn counts_in(table: &DataTable, column: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Received, resolved and on time per month, from the month table's own cells.
-fn month_chart(lang: Lang, months: &DataTable) -> Chart {
-    let column = |c| counts_in(months, c);
-    let on_time: Vec<f64> = column(3)
+/// The page's two charts: received, resolved and on time per month (a line chart), and
+/// received, resolved and overdue per level (bars), from the tables of the same numbers.
+fn charts(lang: Lang, board: &Board) -> Result<Vec<String>, app::AppError> {
+    let table = |slug| {
+        board
+            .tables
+            .iter()
+            .find(|t| t.slug == slug)
+            .map(|t| &t.table)
+    };
+    let (Some(months), Some(levels)) = (table("months"), table("levels")) else {
+        return Ok(Vec::new());
+    };
+    let series = |name: &str, values| Series {
+        name: name.into(),
+        values,
+    };
+    let received = lang.pick("Tiếp nhận", "Received");
+    let resolved = lang.pick("Đã giải quyết", "Resolved");
+    let on_time = counts_in(months, 3)
         .iter()
-        .zip(column(4))
-        .map(|(a, b)| a + b)
+        .zip(counts_in(months, 4))
+        .map(|(early, in_time)| early + in_time)
         .collect();
-    let series = vec![
-        Series {
-            name: lang.pick("Tiếp nhận", "Received").into(),
-            values: column(1),
-        },
-        Series {
-            name: lang.pick("Đã giải quyết", "Resolved").into(),
-            values: column(2),
-        },
-        Series {
-            name: lang.pick("Trước và đúng hạn", "Early or on time").into(),
-            values: on_time,
-        },
-    ];
-    let categories: Vec<String> = months.rows.iter().map(|r| r[0].text()).collect();
-    Chart {
-        title: lang.pick("Hồ sơ theo tháng", "Dossiers by month").into(),
-        description: describe(lang, &categories, &series),
-        categories,
-        series,
-        unit: lang.pick("hồ sơ", "dossiers").into(),
-    }
+    let by_month = chart_of(
+        lang,
+        lang.pick("Hồ sơ theo tháng", "Dossiers by month"),
+        months,
+        vec![
+            series(received, counts_in(months, 1)),
+            series(resolved, counts_in(months, 2)),
+            series(lang.pick("Trước và đúng hạn", "Early or on time"), on_time),
+        ],
+    );
+    let by_level = chart_of(
+        lang,
+        lang.pick("Hồ sơ theo cấp", "Dossiers by level"),
+        levels,
+        vec![
+            series(received, counts_in(levels, 1)),
+            series(resolved, counts_in(levels, 2)),
+            series(
+                lang.pick("Đang quá hạn", "Overdue now"),
+                counts_in(levels, 5),
+            ),
+        ],
+    );
+    let failed = |e: documents::ChartError| app::AppError::Internal(e.to_string());
+    Ok(vec![
+        documents::line_chart_svg(&by_month).map_err(failed)?,
+        documents::bar_chart_svg(&by_level).map_err(failed)?,
+    ])
 }
 
-/// Received, resolved and overdue per level.
-fn level_chart(lang: Lang, levels: &DataTable) -> Chart {
-    let column = |c| counts_in(levels, c);
-    let series = vec![
-        Series {
-            name: lang.pick("Tiếp nhận", "Received").into(),
-            values: column(1),
-        },
-        Series {
-            name: lang.pick("Đã giải quyết", "Resolved").into(),
-            values: column(2),
-        },
-        Series {
-            name: lang.pick("Đang quá hạn", "Overdue now").into(),
-            values: column(5),
-        },
-    ];
-    let categories: Vec<String> = levels.rows.iter().map(|r| r[0].text()).collect();
+/// A chart of a table's rows, named by its first column, with its text alternative.
+fn chart_of(lang: Lang, title: &str, table: &DataTable, series: Vec<Series>) -> Chart {
+    let categories: Vec<String> = table.rows.iter().map(|r| r[0].text()).collect();
     Chart {
-        title: lang.pick("Hồ sơ theo cấp", "Dossiers by level").into(),
+        title: title.into(),
         description: describe(lang, &categories, &series),
         categories,
         series,
@@ -555,6 +556,7 @@ async fn page(
         filters: filters.clone(),
         sectors,
         board: None,
+        charts: Vec::new(),
         errors: Vec::new(),
     };
     match build(&state, lang, reader, &filters).await {
@@ -563,6 +565,7 @@ async fn page(
             page.filters.from = board.from.clone();
             page.filters.to = board.to.clone();
             page.query = page.filters.query_string();
+            page.charts = charts(lang, &board).map_err(|e| PageError::new(lang, e))?;
             page.board = Some(board);
             Ok(render(&page))
         }
