@@ -12,6 +12,9 @@ const USERS: &[u8] = include_bytes!("../../../demo/users.json");
 const SERVICES: &[u8] = include_bytes!("../../../demo/services.json");
 /// Every demo account signs in with this password (README).
 pub const DEMO_PASSWORD: &str = "demo";
+/// Every demo official's authenticator secret (base32). It is public, so the second-factor
+/// page of a demo account shows the current code; real accounts set up their own.
+pub const DEMO_TOTP_SECRET: &str = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
 /// The demo's procedures took effect with the two-level local government.
 const EFFECTIVE_FROM: (i32, u32, u32) = (2025, 7, 1);
 const LOADED_KEY: &str = "demo_data_sha256";
@@ -41,6 +44,10 @@ impl App {
         self.upsert_users(&users).await?;
         let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
         self.set_password(&names, DEMO_PASSWORD).await?;
+        for official in users.iter().filter(|u| u.role.needs_second_factor()) {
+            self.set_totp_secret(&official.username, DEMO_TOTP_SECRET)
+                .await?;
+        }
         self.import_service_designs(SERVICES).await?;
         self.store.set_meta(LOADED_KEY, &digest).await?;
         Ok(true)

@@ -19,6 +19,7 @@ use sha2::Sha256;
 
 use crate::services::Served;
 
+use crate::AccessPurpose;
 use crate::{App, AppError, Result};
 
 /// How long an API token from `motcua token` lasts by default.
@@ -220,6 +221,16 @@ impl App {
         let mut files = Vec::new();
         if let Some(p) = &procedure {
             let served = self.served(p).await?;
+            let needed = served.design.min_assurance;
+            if actor.role == Role::Citizen && actor.assurance < needed {
+                return Err(AppError::Forbidden(format!(
+                    "procedure {} needs a sign-in with the national e-ID at level {} or above \
+                     (đăng nhập bằng định danh điện tử mức độ {})",
+                    p.code,
+                    needed.level(),
+                    needed.level()
+                )));
+            }
             errors.extend(served.form.check(&request.form).into_iter().map(Into::into));
             // In person and by post, the officer checks the paper documents at the counter.
             let all_required = request.channel == Channel::Online;
@@ -298,7 +309,9 @@ impl App {
         actor: &User,
         code: &str,
     ) -> Result<(Dossier, Vec<EventRecord>)> {
-        let dossier = self.visible_dossier(actor, code).await?;
+        let dossier = self
+            .visible_dossier(actor, code, Some(AccessPurpose::View))
+            .await?;
         let events = self.store.dossier_events(code).await?;
         Ok((dossier, events))
     }
@@ -345,7 +358,7 @@ impl App {
         action: Action,
         input: ActionInput,
     ) -> Result<Dossier> {
-        let dossier = self.visible_dossier(actor, code).await?;
+        let dossier = self.visible_dossier(actor, code, None).await?;
         if !actor.role.may(action) || action == Action::Submit {
             return Err(AppError::Forbidden(format!(
                 "the {} role may not {}",
@@ -791,7 +804,15 @@ impl App {
         }
     }
 
-    pub(crate) async fn visible_dossier(&self, actor: &User, code: &str) -> Result<Dossier> {
+    /// The dossier if the actor may see it: its applicant, or an official of its agency's
+    /// subtree. A read by anyone but the applicant is recorded with its purpose, for the
+    /// applicant's "who accessed my data" (acting needs no record: the event is one).
+    pub(crate) async fn visible_dossier(
+        &self,
+        actor: &User,
+        code: &str,
+        purpose: Option<AccessPurpose>,
+    ) -> Result<Dossier> {
         let not_found = || AppError::NotFound {
             what: "dossier",
             id: code.to_owned(),
@@ -801,11 +822,23 @@ impl App {
             Role::Citizen => dossier.applicant == actor.username,
             _ => self.within_subtree(actor, &dossier.agency).await?,
         };
-        if visible {
-            Ok(dossier)
-        } else {
-            Err(not_found())
+        if !visible {
+            return Err(not_found());
         }
+        if let Some(purpose) = purpose.filter(|_| dossier.applicant != actor.username) {
+            self.store
+                .log_access(
+                    &[(
+                        dossier.applicant.clone(),
+                        Some(dossier.code.clone()),
+                        actor,
+                        purpose.code(),
+                    )],
+                    chrono::Utc::now(),
+                )
+                .await?;
+        }
+        Ok(dossier)
     }
 
     /// Whether `agency` is the actor's agency or below it.

@@ -17,6 +17,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed attempts: the next one must wait this many seconds.
+    #[error("too many failed attempts: try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]

@@ -65,7 +65,10 @@ impl App {
         let attachment = self.store.attachment(id).await?.ok_or_else(not_found)?;
         let allowed = match &attachment.dossier_code {
             None => attachment.owner == actor.username,
-            Some(code) => self.visible_dossier(actor, code).await.is_ok(),
+            Some(code) => self
+                .visible_dossier(actor, code, Some(crate::AccessPurpose::Download))
+                .await
+                .is_ok(),
         };
         if !allowed {
             return Err(not_found());

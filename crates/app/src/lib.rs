@@ -2,11 +2,13 @@
 //! validates its input, applies the domain rules and reads or writes through the store.
 //! The web layer and the CLI call only these.
 
+mod access_log;
 mod accounts;
 mod catalogue;
 mod demo;
 mod dossiers;
 mod drafts;
+mod eid;
 mod error;
 mod files;
 mod open_data;
@@ -25,15 +27,19 @@ use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 use search::CatalogueIndex;
 use store::Store;
 
-pub use accounts::SESSION_HOURS;
+pub use access_log::{AccessPurpose, MAX_WITHHOLD_DAYS};
+pub use accounts::{
+    Enrolment, IDLE_MINUTES, SESSION_HOURS, SignIn, current_code, session_id, totp,
+};
 pub use catalogue::{
     AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };
-pub use demo::DEMO_PASSWORD;
+pub use demo::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
 pub use dossiers::{
     ActionInput, AttachmentChoice, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS,
 };
 pub use drafts::SaveDraft;
+pub use eid::{ClaimNames, EidSettings};
 pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
@@ -44,7 +50,7 @@ pub use sheets::{DossierContext, StepPlan};
 pub use stats::{
     Breakdown, CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest,
 };
-pub use store::{Backend, FormTemplate, ImportReport, Progress};
+pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
 pub use sync::{MAX_SYNC_PAGE, SyncPage, SyncRecord};
 
 pub type Result<T> = std::result::Result<T, AppError>;
@@ -66,6 +72,10 @@ pub struct App {
     objects: store::objects::Objects,
     upload_limit: usize,
     open_data: Arc<open_data::OpenDataSettings>,
+    /// The national e-ID provider, when one is configured.
+    eid: Option<Arc<eid::Eid>>,
+    /// Whether people reach the portal over HTTPS (its cookies are then Secure).
+    https: bool,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +109,8 @@ impl App {
             objects,
             upload_limit: files::MAX_UPLOAD_BYTES,
             open_data: Arc::default(),
+            eid: None,
+            https: false,
             store,
             index,
             lookups: Arc::default(),
@@ -108,6 +120,22 @@ impl App {
         };
         app.reload_lookups().await?;
         Ok(app)
+    }
+
+    /// Signs citizens in with this national e-ID provider.
+    pub fn with_eid(mut self, settings: EidSettings) -> Result<Self> {
+        self.eid = Some(Arc::new(eid::Eid::new(settings)?));
+        Ok(self)
+    }
+
+    /// Marks the portal as served over HTTPS (behind a TLS proxy).
+    pub fn with_https(mut self, https: bool) -> Self {
+        self.https = https;
+        self
+    }
+
+    pub fn https(&self) -> bool {
+        self.https
     }
 
     /// The size limit of one uploaded file.

@@ -42,7 +42,9 @@ pub struct StepPlan {
 
 impl App {
     pub async fn dossier_context(&self, actor: &User, code: &str) -> Result<DossierContext> {
-        let dossier = self.visible_dossier(actor, code).await?;
+        let dossier = self
+            .visible_dossier(actor, code, Some(crate::AccessPurpose::Print))
+            .await?;
         let events = self.store.dossier_events(code).await?;
         let (procedure, served) = self
             .served_for(&dossier.procedure, dossier.procedure_version)

@@ -15,7 +15,16 @@ pub struct Config {
     pub database: Database,
     pub files: Files,
     pub open_data: OpenData,
+    pub identity: Identity,
     pub log: Log,
+}
+
+/// How people prove who they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// The national e-ID (OpenID Connect) provider; unset means local accounts only.
+    pub eid: Option<app::EidSettings>,
 }
 
 /// What `/open-data/` publishes under.
@@ -48,6 +57,9 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// Seconds between checks that the search index matches the catalogue.
     pub index_refresh_secs: u64,
+    /// True when people reach the portal over HTTPS (behind a TLS proxy): cookies are then
+    /// marked Secure and responses carry HSTS.
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +86,7 @@ impl Default for Config {
                 addr: "127.0.0.1:8080".into(),
                 data_dir: PathBuf::from("data"),
                 index_refresh_secs: 10,
+                https: false,
             },
             database: Database {
                 url: None,
@@ -92,6 +105,7 @@ impl Default for Config {
                     suppress_below: d.suppress_below,
                 }
             },
+            identity: Identity::default(),
             log: Log {
                 format: "text".into(),
                 level: "info,tantivy=warn,sqlx=warn".into(),

@@ -59,6 +59,7 @@ pub async fn dossiers(
             full_name: format!("Công dân {i:04}"),
             role: Role::Citizen,
             agency: None,
+            assurance: Default::default(),
         })
         .collect();
     store.upsert_users(&citizens).await?;
@@ -71,6 +72,7 @@ pub async fn dossiers(
             full_name: format!("Lãnh đạo {}", a.name),
             role: Role::Leader,
             agency: Some(a.code.clone()),
+            assurance: Default::default(),
         })
         .collect();
     store.upsert_users(&leaders).await?;

@@ -41,8 +41,13 @@ async fn start_app(
 ) -> anyhow::Result<App> {
     let objects = store::objects::Objects::local(&config.files_folder())
         .context("cannot open the attachments folder")?;
-    Ok(App::start(store, Arc::new(index), objects)
+    let mut app = App::start(store, Arc::new(index), objects)
         .await?
+        .with_https(config.server.https);
+    if let Some(eid) = &config.identity.eid {
+        app = app.with_eid(eid.clone())?;
+    }
+    Ok(app
         .with_upload_limit(config.files.max_upload_bytes)
         .with_open_data(app::OpenDataSettings {
             licence_id: config.open_data.licence_id.clone(),

@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
+mod identity;
 pub mod objects;
 mod postgres;
 mod sql;
@@ -10,13 +11,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use chrono::{DateTime, Utc};
 use domain::attachment::{Attachment, AttachmentLink};
 use domain::dossier::{CodeTemplate, Dossier, Draft, EventRecord, NewDossier};
 use domain::service::ServiceDesign;
 use domain::user::User;
 use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 
+pub use identity::{
+    AccessEntry, EidAccount, IdentityStore, NewToken, SessionRecord, SignInRecord, TokenKind,
+    TokenRecord,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -84,7 +88,7 @@ pub struct FormTemplate {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IdentityStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
@@ -140,20 +144,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn upsert_users(&self, users: &[User]) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<User>>;
-    /// Stores the hash of a new API token for `username`.
-    async fn create_token(
-        &self,
-        username: &str,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()>;
-    /// The user a token belongs to, if it exists and has not expired at `now`.
-    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
-    /// Ends a token (sign-out).
-    async fn delete_token(&self, token_hash: &str) -> Result<()>;
     /// Sets the Argon2id hash of each named user's password.
     async fn set_passwords(&self, hashes: &[(String, String)]) -> Result<()>;
-    async fn password_hash(&self, username: &str) -> Result<Option<String>>;
 
     /// Stores how a procedure is served from a version on; counts as a catalogue change.
     async fn put_service_design(

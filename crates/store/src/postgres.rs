@@ -75,3 +75,4 @@ impl PgStore {
 }
 
 crate::sql::impl_store!(PgStore, Backend::Postgres);
+crate::identity::impl_identity!(PgStore);

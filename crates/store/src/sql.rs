@@ -529,51 +529,6 @@ macro_rules! impl_store {
                 row.map($crate::sql::decode_user).transpose()
             }
 
-            async fn create_token(
-                &self,
-                username: &str,
-                token_hash: &str,
-                expires_at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<()> {
-                sqlx::query(
-                    "INSERT INTO api_tokens (token_hash, username, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(token_hash)
-                .bind(username)
-                .bind(chrono::Utc::now())
-                .bind(expires_at)
-                .execute(&self.writer)
-                .await
-                .map_err(|e| $crate::sql::conflict(e, &format!("token for {username}")))?;
-                Ok(())
-            }
-
-            async fn user_by_token(
-                &self,
-                token_hash: &str,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<Option<domain::user::User>> {
-                let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT u.username, u.full_name, u.role, u.agency_code
-                     FROM api_tokens t JOIN users u ON u.username = t.username
-                     WHERE t.token_hash = $1 AND t.expires_at > $2",
-                )
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map($crate::sql::decode_user).transpose()
-            }
-
-            async fn delete_token(&self, token_hash: &str) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(())
-            }
-
             async fn set_passwords(&self, hashes: &[(String, String)]) -> $crate::Result<()> {
                 let mut tx = self.writer.begin().await?;
                 for (username, hash) in hashes {
@@ -585,15 +540,6 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(())
-            }
-
-            async fn password_hash(&self, username: &str) -> $crate::Result<Option<String>> {
-                let row: Option<(Option<String>,)> =
-                    sqlx::query_as("SELECT password_hash FROM users WHERE username = $1")
-                        .bind(username)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(row.and_then(|(h,)| h))
             }
 
             async fn put_service_design(
@@ -1845,6 +1791,7 @@ pub(crate) fn decode_user(
             .map_err(|e| StoreError::Corrupt(format!("user {username}: {e}")))?,
         username,
         full_name,
+        assurance: Default::default(),
     })
 }
 

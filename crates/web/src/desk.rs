@@ -21,14 +21,12 @@ use crate::error::Failure;
 use crate::i18n::Lang;
 use crate::pages::{PageError, local_time, render};
 use crate::printed;
-use crate::session::{self, SignedIn};
+use crate::session::SignedIn;
 
 pub fn routes(upload_limit: usize) -> Router<AppState> {
     // Room for a form with a file per document.
     let body_limit = upload_limit.saturating_mul(4) + 1024 * 1024;
     Router::new()
-        .route("/signin", get(sign_in_page).post(sign_in))
-        .route("/signout", post(sign_out))
         .route("/procedures/{code}/apply", get(apply_page).post(apply))
         .route("/dossiers", get(dossier_list))
         .route("/dossiers/{code}", get(dossier_page))
@@ -36,81 +34,6 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/dossiers/{code}/print/{document}", get(print))
         .route("/files/{id}", get(download))
         .layer(DefaultBodyLimit::max(body_limit))
-}
-
-// ---- sign-in -------------------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "signin.html")]
-struct SignInPage {
-    lang: Lang,
-    path: String,
-    next: String,
-    username: String,
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Next {
-    next: Option<String>,
-}
-
-/// Only local paths: never an open redirect.
-fn local_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/dossiers".into())
-}
-
-async fn sign_in_page(lang: Lang, Query(q): Query<Next>) -> Response {
-    render(&SignInPage {
-        lang,
-        path: "/signin".into(),
-        next: local_next(q.next),
-        username: String::new(),
-        error: None,
-    })
-}
-
-#[derive(Deserialize)]
-struct SignInForm {
-    username: String,
-    password: String,
-    next: Option<String>,
-}
-
-async fn sign_in(
-    State(state): State<AppState>,
-    lang: Lang,
-    axum::Form(form): axum::Form<SignInForm>,
-) -> Result<Response, PageError> {
-    let next = local_next(form.next);
-    match state.app.sign_in(&form.username, &form.password).await {
-        Ok((_, token)) => Ok((
-            [(header::SET_COOKIE, session::set_cookie(&token))],
-            Redirect::to(&next),
-        )
-            .into_response()),
-        Err(app::AppError::Invalid(fields)) => {
-            let page = SignInPage {
-                lang,
-                path: "/signin".into(),
-                next,
-                username: form.username,
-                error: fields.first().map(|f| reason(lang, f)),
-            };
-            Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
-        }
-        Err(e) => Err(PageError::new(lang, e)),
-    }
-}
-
-async fn sign_out(State(state): State<AppState>, signed: SignedIn) -> Response {
-    let _ = state.app.sign_out(&signed.token).await;
-    (
-        [(header::SET_COOKIE, session::clear_cookie())],
-        Redirect::to("/"),
-    )
-        .into_response()
 }
 
 /// A field problem in the reader's language.

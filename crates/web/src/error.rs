@@ -147,6 +147,16 @@ impl From<AppError> for Failure {
                 detail: m,
                 invalid: Vec::new(),
             },
+            AppError::TooManyAttempts { retry_after } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                slug: "too-many-attempts",
+                title: "Too many failed attempts: wait before trying again",
+                title_vi: "Nhập sai quá nhiều lần: vui lòng chờ rồi thử lại",
+                detail: format!(
+                    "Try again in {retry_after} seconds. / Thử lại sau {retry_after} giây."
+                ),
+                invalid: Vec::new(),
+            },
             other => Failure::internal(&other.to_string()),
         }
     }

@@ -1,6 +1,7 @@
 //! HTTP: the public portal (server-rendered HTML that works without JavaScript), the JSON API
 //! under `/api/v1` with its OpenAPI document, and the operational endpoints.
 
+mod account;
 mod api;
 mod dashboard;
 mod desk;
@@ -12,6 +13,7 @@ mod ops;
 pub(crate) mod pages;
 mod params;
 mod printed;
+mod security;
 mod session;
 mod stats_api;
 
@@ -35,9 +37,11 @@ pub fn router(app: app::App) -> Router {
     // Install the recorder before the first request, so that every request is counted.
     ops::metrics_handle();
     let upload_limit = app.upload_limit();
+    let https = app.https();
     let state = AppState { app };
     Router::new()
         .merge(pages::routes())
+        .merge(account::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())
@@ -48,6 +52,9 @@ pub fn router(app: app::App) -> Router {
         .fallback(pages::not_found)
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(middleware::from_fn(move |request, next| {
+            security::add_headers(https, request, next)
+        }))
         .with_state(state)
 }
 

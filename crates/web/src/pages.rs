@@ -18,6 +18,7 @@ use crate::i18n::Lang;
 use crate::params::SearchParams;
 
 const STYLE: &str = include_str!("../static/style.css");
+const PRINT_SCRIPT: &str = include_str!("../static/print.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lookup", get(lookup))
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(style))
+        .route("/static/print.js", get(print_script))
 }
 
 /// A page failure, shown as a friendly page in the visitor's language.
@@ -97,6 +99,17 @@ pub async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
         Failure::not_found(format!("{} — {}", uri.path(), lang.t("no_results"))),
     )
     .into_response()
+}
+
+async fn print_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PRINT_SCRIPT,
+    )
+        .into_response()
 }
 
 async fn style() -> Response {

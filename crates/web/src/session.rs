@@ -13,29 +13,39 @@ use crate::error::Failure;
 use crate::i18n::Lang;
 
 pub const COOKIE: &str = "motcua_session";
+/// A sign-in whose password was accepted and whose second factor is awaited.
+pub const PENDING_COOKIE: &str = "motcua_pending";
 
 /// The session token from the request's cookies.
 pub fn token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+    cookie(&parts.headers, COOKIE)
+}
+
+/// A cookie's value.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().strip_prefix("motcua_session="))
+        .filter_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('='))
         .map(str::to_owned)
         .find(|t| !t.is_empty())
 }
 
-pub fn set_cookie(token: &str) -> String {
-    format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        app::SESSION_HOURS * 3600
-    )
+/// A cookie scripts cannot read, sent only to this site (and only over HTTPS when the portal
+/// is served over it); `max_age` 0 removes it.
+pub fn cookie_header(name: &str, value: &str, max_age: i64, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub fn set_cookie(token: &str, https: bool) -> String {
+    cookie_header(COOKIE, token, app::SESSION_HOURS * 3600, https)
+}
+
+pub fn clear_cookie(https: bool) -> String {
+    cookie_header(COOKIE, "", 0, https)
 }
 
 /// A signed-in person; pages that need one send others to the sign-in page and back.

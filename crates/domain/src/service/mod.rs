@@ -26,6 +26,10 @@ pub struct ServiceDesign {
     pub documents: Vec<DocumentRequirement>,
     /// The processing steps after reception, in order; the last is the approval.
     pub steps: Vec<WorkflowStep>,
+    /// The least level of assurance an applicant must have signed in with to submit online
+    /// (0: any account; 1 or 2: the national e-ID at that level).
+    #[serde(default)]
+    pub min_assurance: crate::user::Assurance,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +105,7 @@ impl ServiceDesign {
                     share: 30,
                 },
             ],
+            min_assurance: Default::default(),
         }
     }
 

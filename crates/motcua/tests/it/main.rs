@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod dossiers;
+mod identity;
 mod journeys;
 mod open_data;
 mod pages;

@@ -244,6 +244,7 @@ async fn concurrent_submissions_commit_alone_or_together(db: Db) {
             full_name: "Công dân".into(),
             role: domain::user::Role::Citizen,
             agency: None,
+            assurance: Default::default(),
         }])
         .await
         .unwrap();
@@ -323,6 +324,7 @@ async fn files_join_a_dossier_with_its_event_or_not_at_all(db: Db) {
         full_name: username.into(),
         role: domain::user::Role::Citizen,
         agency: None,
+        assurance: Default::default(),
     };
     store
         .upsert_users(&[person("citizen"), person("other")])

@@ -95,30 +95,42 @@ pub fn config(db_url: &str, data_dir: &std::path::Path) -> Config {
 
 /// Starts the server with a fresh database (and the demo data if asked).
 pub async fn spawn(db: Db, demo: bool) -> TestApp {
+    spawn_configured(db, demo, async |_, _| ()).await.0
+}
+
+/// Starts the server after `configure` has adjusted its configuration, given the address the
+/// server will answer at; returns what `configure` returned (a helper server, say) with it.
+pub async fn spawn_configured<R>(
+    db: Db,
+    demo: bool,
+    configure: impl AsyncFnOnce(&mut Config, String) -> R,
+) -> (TestApp, R) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let database_url = database_url(db, dir.path()).await;
-    let config = config(&database_url, dir.path());
-    let app = motcua::server::build(&config, demo)
-        .await
-        .expect("the server builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let mut config = config(&database_url, dir.path());
+    let extra = configure(&mut config, base.clone()).await;
+    let app = motcua::server::build(&config, demo)
+        .await
+        .expect("the server builds");
     tokio::spawn(motcua::server::run(
         app.clone(),
         listener,
         Duration::from_secs(3600),
         std::future::pending(),
     ));
-    TestApp {
+    let t = TestApp {
         base,
         client: reqwest::Client::new(),
         app,
         data_dir: dir.path().to_path_buf(),
         database_url,
         _dir: dir,
-    }
+    };
+    (t, extra)
 }
 
 /// The real sample catalogue shipped as demo data.
