@@ -18,13 +18,16 @@ pub enum AccessPurpose {
     Download,
     /// Printed a form of the dossier (receipt, request for supplement …).
     Print,
+    /// An administrator read it under emergency (break-glass) access.
+    BreakGlass,
 }
 
 impl AccessPurpose {
-    pub const ALL: [AccessPurpose; 3] = [
+    pub const ALL: [AccessPurpose; 4] = [
         AccessPurpose::View,
         AccessPurpose::Download,
         AccessPurpose::Print,
+        AccessPurpose::BreakGlass,
     ];
 
     pub fn code(self) -> &'static str {
@@ -32,6 +35,7 @@ impl AccessPurpose {
             AccessPurpose::View => "view",
             AccessPurpose::Download => "download",
             AccessPurpose::Print => "print",
+            AccessPurpose::BreakGlass => "break_glass",
         }
     }
 
@@ -45,6 +49,10 @@ impl AccessPurpose {
             AccessPurpose::View => ("Xem hồ sơ để xử lý", "Viewed the dossier to process it"),
             AccessPurpose::Download => ("Tải tệp đính kèm", "Downloaded an attached file"),
             AccessPurpose::Print => ("In biểu mẫu của hồ sơ", "Printed a form of the dossier"),
+            AccessPurpose::BreakGlass => (
+                "Quản trị viên xem trong tình huống khẩn cấp (được hai người phê duyệt)",
+                "An administrator read it under emergency access (approved by two)",
+            ),
         }
     }
 }

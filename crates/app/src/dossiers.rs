@@ -333,7 +333,15 @@ impl App {
         }
         let scope = match (actor.role, &actor.agency) {
             (Role::Citizen, _) => store::DossierScope::Applicant(actor.username.clone()),
-            (_, Some(agency)) => store::DossierScope::AgencySubtree(agency.clone()),
+            (role, Some(agency)) if role.reads_agency_dossiers() => {
+                store::DossierScope::AgencySubtree(agency.clone())
+            }
+            (role, Some(_)) => {
+                return Err(AppError::Forbidden(format!(
+                    "the {} role reads no dossiers (administrators open one only with break-glass access)",
+                    role.code()
+                )));
+            }
             (role, None) => {
                 return Err(AppError::Forbidden(format!(
                     "a {} without an agency sees no dossiers",
@@ -820,10 +828,19 @@ impl App {
         let dossier = self.store.dossier(code).await?.ok_or_else(not_found)?;
         let visible = match actor.role {
             Role::Citizen => dossier.applicant == actor.username,
-            _ => self.within_subtree(actor, &dossier.agency).await?,
+            role if role.reads_agency_dossiers() => {
+                self.within_subtree(actor, &dossier.agency).await?
+            }
+            _ => false,
         };
+        let mut purpose = purpose;
         if !visible {
-            return Err(not_found());
+            // An administrator holding break-glass access reads any dossier (never acts on
+            // one); each read goes to the privileged log and to the applicant's access log.
+            if purpose.is_none() || !self.break_glass_read(actor, &dossier.code).await? {
+                return Err(not_found());
+            }
+            purpose = Some(AccessPurpose::BreakGlass);
         }
         if let Some(purpose) = purpose.filter(|_| dossier.applicant != actor.username) {
             self.store

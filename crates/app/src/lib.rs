@@ -12,6 +12,7 @@ mod eid;
 mod error;
 mod files;
 mod open_data;
+mod privilege;
 mod service_index;
 mod services;
 mod sheets;
@@ -43,6 +44,7 @@ pub use eid::{ClaimNames, EidSettings};
 pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
+pub use privilege::{AdminView, PrivilegedReport};
 pub use search::{Card, Facets, Hit};
 pub use service_index::AgencyIndex;
 pub use services::Served;
@@ -50,6 +52,7 @@ pub use sheets::{DossierContext, StepPlan};
 pub use stats::{
     Breakdown, CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest,
 };
+pub use store::Approval;
 pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
 pub use sync::{MAX_SYNC_PAGE, SyncPage, SyncRecord};
 

@@ -136,14 +136,9 @@ impl App {
     }
 
     /// A leader's request as a query over a subtree they may read.
+    /// The role is checked before the request is read: a role without statistics learns
+    /// nothing from how its request would have been answered.
     async fn leader_query(&self, actor: &User, request: StatsRequest) -> Result<StatsQuery> {
-        let query = self.stats_query(request, actor.agency.clone()).await?;
-        self.may_read_stats(actor, &query.root).await?;
-        Ok(query)
-    }
-
-    /// Leaders and those above them, within their agency's subtree.
-    async fn may_read_stats(&self, actor: &User, root: &AgencyCode) -> Result<()> {
         if !matches!(
             actor.role,
             Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor
@@ -153,6 +148,13 @@ impl App {
                 actor.role.code()
             )));
         }
+        let query = self.stats_query(request, actor.agency.clone()).await?;
+        self.may_read_stats(actor, &query.root).await?;
+        Ok(query)
+    }
+
+    /// Within the reader's agency subtree.
+    async fn may_read_stats(&self, actor: &User, root: &AgencyCode) -> Result<()> {
         if !self.within_subtree(actor, root).await? {
             return Err(AppError::Forbidden(format!(
                 "{root} is outside your agency's subtree"
@@ -442,8 +444,12 @@ impl App {
             agency: agency.map(str::to_string),
             ..StatsRequest::default()
         };
-        let query = self.stats_query(request, actor.agency.clone()).await?;
-        self.may_read_stats(actor, &query.root).await?;
+        let query = self.leader_query(actor, request).await?;
+        if !actor.role.reads_agency_dossiers() {
+            return Err(AppError::Forbidden(
+                "administrators see the figures, not the dossiers behind them".into(),
+            ));
+        }
         Ok(self
             .store
             .overdue_dossiers(&query.root, chrono::Utc::now(), limit)

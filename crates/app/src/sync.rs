@@ -59,14 +59,27 @@ fn portal_time(at: DateTime<Utc>) -> String {
 }
 
 impl App {
-    /// The changes after `cursor` (empty or "0" for the start), for the system
-    /// administrators and auditors who run the sync.
+    /// The changes after `cursor` (empty or "0" for the start), for the national portal's
+    /// sync client and the auditors; a system administrator reads it only under an
+    /// elevation (it names applicants), and each page read is then logged.
     pub async fn sync_feed(&self, actor: &User, cursor: &str, limit: i64) -> Result<SyncPage> {
-        if !matches!(actor.role, Role::SystemAdmin | Role::Auditor) {
-            return Err(AppError::Forbidden(format!(
-                "the national sync feed is for system administrators and auditors, not the {} role",
-                actor.role.code()
-            )));
+        match actor.role {
+            Role::ExchangeClient | Role::Auditor => {}
+            Role::SystemAdmin => {
+                self.privileged(
+                    actor,
+                    "sync_feed_read",
+                    serde_json::json!({ "cursor": cursor, "limit": limit }),
+                    false,
+                )
+                .await?
+            }
+            role => {
+                return Err(AppError::Forbidden(format!(
+                    "the national sync feed is for its exchange client and auditors, not the {} role",
+                    role.code()
+                )));
+            }
         }
         self.sync_page(cursor, limit).await
     }

@@ -8,6 +8,7 @@ pub mod attachment;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossier;
+pub mod privilege;
 pub mod procedure;
 pub mod service;
 pub mod service_index;

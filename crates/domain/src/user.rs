@@ -61,6 +61,15 @@ impl Role {
         !matches!(self, Role::Citizen | Role::ExchangeClient)
     }
 
+    /// Roles that read the dossiers of their agency's subtree. Administrators do not: they
+    /// hold no standing power over people's data (break-glass access aside).
+    pub fn reads_agency_dossiers(self) -> bool {
+        matches!(
+            self,
+            Role::Reception | Role::Handler | Role::Approver | Role::Leader | Role::Auditor
+        )
+    }
+
     /// Officials sign in with a second factor: their accounts reach other people's data.
     pub fn needs_second_factor(self) -> bool {
         self.is_official()

@@ -4,6 +4,7 @@
 mod identity;
 pub mod objects;
 mod postgres;
+mod privilege;
 mod sql;
 mod sqlite;
 
@@ -22,6 +23,7 @@ pub use identity::{
     TokenRecord,
 };
 pub use postgres::PgStore;
+pub use privilege::{Approval, PrivilegeStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +90,7 @@ pub struct FormTemplate {
 }
 
 #[async_trait]
-pub trait Store: IdentityStore + Send + Sync + 'static {
+pub trait Store: IdentityStore + PrivilegeStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;

@@ -76,3 +76,4 @@ impl PgStore {
 
 crate::sql::impl_store!(PgStore, Backend::Postgres);
 crate::identity::impl_identity!(PgStore);
+crate::privilege::impl_privilege!(PgStore);

@@ -203,3 +203,4 @@ async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome
 
 crate::sql::impl_store!(SqliteStore, Backend::Sqlite);
 crate::identity::impl_identity!(SqliteStore);
+crate::privilege::impl_privilege!(SqliteStore);

@@ -336,7 +336,9 @@ async fn build(
     let mut tables = vec![months, level_table, agency_table];
     let ranking = state.app.rank(split.by_agency.values()).await?;
     tables.push(ranking_table(lang, &ranking));
-    if let Reader::Leader(user) = reader {
+    if let Reader::Leader(user) = reader
+        && user.role.reads_agency_dossiers()
+    {
         let overdue = state.app.overdue(user, Some(&filters.agency), 200).await?;
         tables.push(overdue_table(lang, &overdue, &name_of));
     }

@@ -2,6 +2,7 @@
 //! under `/api/v1` with its OpenAPI document, and the operational endpoints.
 
 mod account;
+mod admin;
 mod api;
 mod dashboard;
 mod desk;
@@ -42,6 +43,7 @@ pub fn router(app: app::App) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(account::routes())
+        .merge(admin::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

@@ -33,7 +33,6 @@ impl EventRecord {
     /// SHA-256 over the previous hash and every field but the hash itself, each
     /// length-prefixed so that no two different events share an encoding.
     pub fn compute_hash(&self) -> String {
-        let mut hasher = Sha256::new();
         let at = self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let fields: [&[u8]; 10] = [
             self.prev_hash.as_bytes(),
@@ -47,11 +46,7 @@ impl EventRecord {
             self.to_status.code().as_bytes(),
             self.payload.as_bytes(),
         ];
-        for field in fields {
-            hasher.update((field.len() as u64).to_be_bytes());
-            hasher.update(field);
-        }
-        crate::text::hex(&hasher.finalize())
+        digest_fields(&fields)
     }
 
     /// Fills in the links to `prev_hash` and the event's own hash.
@@ -60,6 +55,17 @@ impl EventRecord {
         self.hash = self.compute_hash();
         self
     }
+}
+
+/// SHA-256 over fields, each length-prefixed so that no two different lists of fields share
+/// an encoding. Every hash chain (dossier events, privileged actions) links this way.
+pub fn digest_fields(fields: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for field in fields {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field);
+    }
+    crate::text::hex(&hasher.finalize())
 }
 
 /// The first place where a dossier's history does not hold together.

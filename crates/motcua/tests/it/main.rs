@@ -1,6 +1,7 @@
 //! The one integration-test binary: it starts the real server on an ephemeral port with a
 //! fresh database and drives it over HTTP, on SQLite and on PostgreSQL.
 
+mod access_matrix;
 mod api;
 mod cli;
 mod dossiers;
@@ -8,6 +9,7 @@ mod identity;
 mod journeys;
 mod open_data;
 mod pages;
+mod privileged;
 mod search;
 mod stats;
 mod store_suite;

@@ -11,7 +11,7 @@ const WARD: &str = "001.00.00.H31";
 const HOME_AFFAIRS: &str = "000.00.03.H31";
 const CITY: &str = "000.00.00.H31";
 
-async fn submit(t: &TestApp, citizen: &str) -> String {
+pub(crate) async fn submit(t: &TestApp, citizen: &str) -> String {
     let (status, body) = post(t, "/api/v1/dossiers", citizen, pension_application(), None).await;
     assert_eq!(status, 201, "{body}");
     body["dossier"]["code"].as_str().unwrap().to_owned()
@@ -417,7 +417,15 @@ async fn the_sync_feed_gives_each_change_once_in_the_portal_shape(db: Db) {
     let t = spawn(db, true).await;
     let citizen = token(&t, "demo-citizen").await;
     let reception = token(&t, "demo-reception").await;
-    let admin = token(&t, "demo-admin").await;
+    let admin = token(&t, "demo-sync").await;
+    // A system administrator reads it only under an elevation.
+    let (status, _) = get(
+        &t,
+        "/api/v1/sync/dossiers?cursor=0",
+        &token(&t, "demo-admin").await,
+    )
+    .await;
+    assert_eq!(status, 403);
 
     let first = submit(&t, &citizen).await;
     let second = submit(&t, &citizen).await;

@@ -78,6 +78,19 @@ impl TestApp {
         (status, response.json().await.expect("a JSON body"))
     }
 
+    /// A page as the holder of a session (or API) token sees it.
+    pub async fn text_with_cookie(&self, path: &str, token: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("cookie", format!("motcua_session={token}"))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text body"))
+    }
+
     pub async fn text(&self, path: &str) -> (u16, String) {
         let response = self.get(path).await;
         let status = response.status().as_u16();

@@ -1,0 +1,254 @@
+//! Privileged access management: administrators hold no standing power; an elevation needs a
+//! reason and another administrator's approval (two for break-glass), and every privileged
+//! action lands in a hash-chained log the auditors read.
+
+use crate::dossiers::token;
+use crate::journeys::{browser, page, sign_in};
+use crate::support::{Db, TestApp, on_both_backends, spawn};
+
+async fn post_form(
+    t: &TestApp,
+    b: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = b.post(t.url(path)).form(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// The id of the newest elevation on an administrator's page.
+fn newest_elevation(html: &str) -> String {
+    html.split("<td>")
+        .nth(1)
+        .and_then(|cell| cell.split('<').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("an elevation in {html}"))
+}
+
+async fn ask(
+    t: &TestApp,
+    b: &reqwest::Client,
+    reason: &str,
+    minutes: &str,
+    break_glass: bool,
+) -> String {
+    let mut form = vec![("reason", reason), ("minutes", minutes)];
+    if break_glass {
+        form.push(("break_glass", "1"));
+    }
+    let (status, body) = post_form(t, b, "/admin/elevations", &form).await;
+    assert_eq!(status, 303, "{body}");
+    let (_, html) = page(t, b, "/admin").await;
+    let mine = html.split("Yêu cầu của tôi").nth(1).unwrap();
+    newest_elevation(mine.split("<tbody>").nth(1).unwrap())
+}
+
+on_both_backends!(administrators_hold_power_only_when_another_approves);
+async fn administrators_hold_power_only_when_another_approves(db: Db) {
+    let t = spawn(db, true).await;
+    let dossier = crate::stats::submit(&t, &token(&t, "demo-citizen").await).await;
+    let admin = browser();
+    assert_eq!(sign_in(&t, &admin, "demo-admin", "demo").await, 303);
+    let second = browser();
+    assert_eq!(sign_in(&t, &second, "demo-admin-2", "demo").await, 303);
+    let third = browser();
+    assert_eq!(sign_in(&t, &third, "demo-admin-3", "demo").await, 303);
+    let auditor = browser();
+    assert_eq!(sign_in(&t, &auditor, "demo-auditor", "demo").await, 303);
+
+    // A locked-out citizen.
+    let citizen = browser();
+    for _ in 0..3 {
+        sign_in(&t, &citizen, "demo-citizen", "wrong").await;
+    }
+    assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 429);
+
+    // No standing power: not the tools, not the dossiers, not the sync feed.
+    let (status, body) = post_form(
+        &t,
+        &admin,
+        "/admin/accounts/unlock",
+        &[("username", "demo-citizen")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body.contains("/admin"), "says how to get an elevation");
+    assert_eq!(
+        page(&t, &admin, &format!("/dossiers/{dossier}")).await.0,
+        404
+    );
+    assert_eq!(page(&t, &admin, "/dossiers").await.0, 403);
+
+    // Asking needs a real reason and a bounded time.
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/elevations",
+        &[("reason", "vì cần"), ("minutes", "30")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/elevations",
+        &[
+            ("reason", "mở khóa tài khoản công dân bị khóa"),
+            ("minutes", "600"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let id = ask(
+        &t,
+        &admin,
+        "mở khóa tài khoản công dân bị khóa",
+        "30",
+        false,
+    )
+    .await;
+
+    // Nobody approves their own; auditors do not approve; another administrator does.
+    let approve = format!("/admin/elevations/{id}/approve");
+    assert_eq!(post_form(&t, &admin, &approve, &[]).await.0, 403);
+    assert_eq!(post_form(&t, &auditor, &approve, &[]).await.0, 403);
+    let (_, waiting) = page(&t, &second, "/admin").await;
+    assert!(waiting.contains("Chờ bạn phê duyệt") && waiting.contains("mở khóa tài khoản"));
+    assert_eq!(post_form(&t, &second, &approve, &[]).await.0, 303);
+    assert_eq!(
+        post_form(&t, &third, &approve, &[]).await.0,
+        403,
+        "already granted"
+    );
+
+    // Elevated: the tools work, and each use is logged. Still no dossiers: that needs
+    // break-glass.
+    let (_, html) = page(&t, &admin, "/admin").await;
+    assert!(html.contains("Đang được nâng quyền"));
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/accounts/unlock",
+        &[("username", "demo-citizen")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/accounts/reset-second-factor",
+        &[("username", "demo-citizen")],
+    )
+    .await;
+    assert_eq!(status, 400, "citizens have no second factor");
+    assert_eq!(
+        page(&t, &admin, &format!("/dossiers/{dossier}")).await.0,
+        404
+    );
+
+    // Ending it early takes the power away at once.
+    assert_eq!(
+        post_form(&t, &admin, &format!("/admin/elevations/{id}/close"), &[])
+            .await
+            .0,
+        303
+    );
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/accounts/unlock",
+        &[("username", "demo-citizen")],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Break-glass: at most an hour, two approvers, then any agency's dossier can be read, and
+    // the applicant sees that it was.
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/elevations",
+        &[
+            ("reason", "sự cố: cần xem hồ sơ để khôi phục dữ liệu"),
+            ("minutes", "90"),
+            ("break_glass", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let id = ask(
+        &t,
+        &admin,
+        "sự cố: cần xem hồ sơ để khôi phục dữ liệu",
+        "30",
+        true,
+    )
+    .await;
+    let approve = format!("/admin/elevations/{id}/approve");
+    assert_eq!(post_form(&t, &second, &approve, &[]).await.0, 303);
+    assert_eq!(
+        post_form(&t, &second, &approve, &[]).await.0,
+        403,
+        "one approval each"
+    );
+    assert_eq!(
+        page(&t, &admin, &format!("/dossiers/{dossier}")).await.0,
+        404,
+        "one of two"
+    );
+    assert_eq!(post_form(&t, &third, &approve, &[]).await.0, 303);
+    let (status, _) = page(&t, &admin, &format!("/dossiers/{dossier}")).await;
+    assert_eq!(status, 200);
+    let (_, account) = page(&t, &citizen, "/account").await;
+    assert!(account.contains("trong tình huống khẩn cấp"), "{account}");
+
+    // The auditors see all of it, read-only, with the break-glass grant as an alert; nobody
+    // else does.
+    assert_eq!(page(&t, &admin, "/audit/privileged").await.0, 403);
+    let (status, log) = page(&t, &auditor, "/audit/privileged").await;
+    assert_eq!(status, 200);
+    assert!(log.contains("Chuỗi băm của nhật ký nguyên vẹn"), "{log}");
+    assert!(log.contains("Cảnh báo: truy cập khẩn cấp"));
+    for action in [
+        "elevation_requested",
+        "elevation_granted",
+        "account_unlocked",
+        "elevation_ended",
+        "elevation_approved",
+        "break_glass_granted",
+        "break_glass_read",
+    ] {
+        assert!(log.contains(action), "{action} is logged");
+    }
+    let report = t
+        .app
+        .privileged_report(&domain::user::User {
+            username: "demo-auditor".into(),
+            full_name: String::new(),
+            role: domain::user::Role::Auditor,
+            agency: None,
+            assurance: Default::default(),
+        })
+        .await
+        .unwrap();
+    assert!(report.broken.is_none());
+    let seqs: Vec<i64> = report.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps");
+    let actions: Vec<&str> = report.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "elevation_requested",
+            "elevation_granted",
+            "account_unlocked",
+            "elevation_ended",
+            "elevation_requested",
+            "elevation_approved",
+            "break_glass_granted",
+            "break_glass_read",
+        ],
+        "refused attempts change nothing, so they log nothing"
+    );
+}

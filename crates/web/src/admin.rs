@@ -1,0 +1,257 @@
+//! Privileged access pages: administrators ask for, approve, refuse and end elevations and use
+//! the privileged tools while elevated; auditors read every elevation and the privileged log.
+
+use app::{AdminView, Approval, PrivilegedReport};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use domain::privilege::{Elevation, ElevationState, PrivilegedEntry};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::pages::{PageError, local_time, render};
+use crate::session::SignedIn;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(admin_page))
+        .route("/admin/elevations", post(request))
+        .route("/admin/elevations/{id}/approve", post(approve))
+        .route("/admin/elevations/{id}/close", post(close))
+        .route("/admin/accounts/unlock", post(unlock))
+        .route(
+            "/admin/accounts/reset-second-factor",
+            post(reset_second_factor),
+        )
+        .route("/audit/privileged", get(audit_page))
+}
+
+struct ElevationView {
+    id: i64,
+    holder: String,
+    reason: String,
+    minutes: i64,
+    break_glass: bool,
+    requested: String,
+    approvers: String,
+    state: &'static str,
+    /// Approvals still needed.
+    needed: usize,
+    until: String,
+}
+
+fn elevation_view(lang: Lang, e: Elevation) -> ElevationView {
+    let state = match e.state(Utc::now()) {
+        ElevationState::Pending => lang.pick("Chờ phê duyệt", "Waiting for approval"),
+        ElevationState::Active => lang.pick("Đang hiệu lực", "Active"),
+        ElevationState::Expired => lang.pick("Đã hết hạn", "Expired"),
+        ElevationState::Closed => lang.pick("Đã đóng", "Closed"),
+    };
+    ElevationView {
+        needed: e.approvals_needed().saturating_sub(e.approvers.len()),
+        until: e.expires_at().map(local_time).unwrap_or_default(),
+        id: e.id,
+        requested: local_time(e.requested_at),
+        approvers: e.approvers.join(", "),
+        holder: e.username,
+        reason: e.reason,
+        minutes: e.minutes,
+        break_glass: e.break_glass,
+        state,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    lang: Lang,
+    path: String,
+    active: Option<ElevationView>,
+    mine: Vec<ElevationView>,
+    waiting: Vec<ElevationView>,
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+) -> Result<Response, PageError> {
+    let AdminView {
+        mine,
+        waiting,
+        active,
+    } = state
+        .app
+        .admin_view(&signed.user)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(render(&AdminPage {
+        lang,
+        path: "/admin".into(),
+        active: active.map(|e| elevation_view(lang, e)),
+        mine: mine.into_iter().map(|e| elevation_view(lang, e)).collect(),
+        waiting: waiting
+            .into_iter()
+            .map(|e| elevation_view(lang, e))
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    reason: String,
+    minutes: String,
+    break_glass: Option<String>,
+}
+
+async fn request(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    axum::Form(form): axum::Form<RequestForm>,
+) -> Result<Response, PageError> {
+    let minutes = form.minutes.trim().parse().map_err(|_| {
+        PageError::new(
+            lang,
+            app::AppError::Invalid(vec![domain::InvalidField::bilingual(
+                "minutes",
+                "give the duration as a whole number of minutes",
+                "nhập thời hạn bằng số phút",
+            )]),
+        )
+    })?;
+    state
+        .app
+        .request_elevation(
+            &signed.user,
+            &form.reason,
+            minutes,
+            form.break_glass.is_some(),
+        )
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let outcome: Approval = state
+        .app
+        .approve_elevation(&signed.user, id)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    tracing::info!(id, ?outcome, by = %signed.user.username, "elevation approved");
+    Ok(Redirect::to("/admin").into_response())
+}
+
+async fn close(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .close_elevation(&signed.user, id)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    username: String,
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    axum::Form(form): axum::Form<AccountForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .unlock_account(&signed.user, form.username.trim())
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    axum::Form(form): axum::Form<AccountForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .reset_second_factor(&signed.user, form.username.trim())
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+struct EntryView {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    detail: String,
+}
+
+fn entry_view(e: PrivilegedEntry) -> EntryView {
+    EntryView {
+        seq: e.seq,
+        at: local_time(e.at),
+        actor: e.actor,
+        action: e.action,
+        detail: e.detail,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit_privileged.html")]
+struct AuditPage {
+    lang: Lang,
+    path: String,
+    elevations: Vec<ElevationView>,
+    entries: Vec<EntryView>,
+    alerts: Vec<EntryView>,
+    broken: Option<String>,
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+) -> Result<Response, PageError> {
+    let PrivilegedReport {
+        elevations,
+        entries,
+        broken,
+        alerts,
+    } = state
+        .app
+        .privileged_report(&signed.user)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(render(&AuditPage {
+        lang,
+        path: "/audit/privileged".into(),
+        elevations: elevations
+            .into_iter()
+            .map(|e| elevation_view(lang, e))
+            .collect(),
+        entries: entries.into_iter().rev().map(entry_view).collect(),
+        alerts: alerts.into_iter().rev().map(entry_view).collect(),
+        broken: broken.map(|(seq, why)| format!("#{seq}: {why}")),
+    }))
+}
