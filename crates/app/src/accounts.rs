@@ -266,6 +266,12 @@ impl App {
         Ok(())
     }
 
+    /// The anti-forgery token of a session's forms: a keyed hash of the session token, so it
+    /// needs no storage, differs per session and cannot be made without the key.
+    pub async fn csrf_token(&self, session: &str) -> Result<String> {
+        Ok(self.keyed_hash("csrf", session).await?[..32].to_owned())
+    }
+
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         Ok(self
             .store

@@ -896,6 +896,11 @@ impl App {
     }
 
     /// The server's key for receipt secrets, created on first use.
+    /// A keyed hash for `purpose` (see [`keyed_digest`]).
+    pub(crate) async fn keyed_hash(&self, purpose: &str, data: &str) -> Result<String> {
+        Ok(keyed_digest(&self.lookup_key().await?, purpose, data))
+    }
+
     pub(crate) async fn lookup_key(&self) -> Result<String> {
         let key = self
             .lookup_key
@@ -951,6 +956,14 @@ pub(crate) fn processing_time(
 
 /// The receipt's lookup secret: 8 characters derived from the dossier code with the server's
 /// key, so it can be printed again and never needs storing.
+/// HMAC-SHA-256 of `data` under the installation's secret key, kept apart per purpose.
+pub(crate) fn keyed_digest(key: &str, purpose: &str, data: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(format!("{purpose}:{key}").as_bytes())
+        .expect("HMAC takes any key length");
+    mac.update(data.as_bytes());
+    domain::text::hex(&mac.finalize().into_bytes())
+}
+
 pub(crate) fn lookup_secret(key: &str, code: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut mac =

@@ -6,7 +6,6 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use domain::user::{Assurance, User};
-use hmac::{Hmac, Mac};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
 };
@@ -313,11 +312,7 @@ impl App {
 
     /// A stable, opaque username for a personal identification number.
     async fn eid_username(&self, personal_id: &str) -> Result<String> {
-        let key = self.lookup_key().await?;
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(format!("eid:{key}").as_bytes())
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        mac.update(personal_id.as_bytes());
-        let digest = domain::text::hex(&mac.finalize().into_bytes());
+        let digest = self.keyed_hash("eid", personal_id).await?;
         Ok(format!("eid-{}", &digest[..20]))
     }
 }

@@ -2,7 +2,6 @@
 //! `/lang/{code}`). Procedure content stays as the catalogue publishes it, in Vietnamese.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,19 +77,21 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// The reader's language, from the `lang` cookie.
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        crate::session::cookie(headers, "lang")
+            .as_deref()
+            .and_then(Lang::from_code)
+            .unwrap_or_default()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let from_cookie = parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().strip_prefix("lang="))
-            .find_map(Lang::from_code);
-        Ok(from_cookie.unwrap_or_default())
+        Ok(Lang::from_headers(&parts.headers))
     }
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod api;
+mod csrf;
 mod dashboard;
 mod desk;
 mod dossier_api;
@@ -52,6 +53,7 @@ pub fn router(app: app::App) -> Router {
         // After routing, so that requests are labelled by their route template.
         .route_layer(middleware::from_fn(ops::record_metrics))
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(move |request, next| {

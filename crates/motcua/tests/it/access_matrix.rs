@@ -39,9 +39,11 @@ async fn status(t: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
     };
     if let Some(token) = token {
         // Pages read the session cookie, the API the bearer token; a token serves as both.
+        // Forms carry the session's anti-forgery token, as the portal's pages put it in them.
         request = request
             .bearer_auth(token)
-            .header("cookie", format!("motcua_session={token}"));
+            .header("cookie", format!("motcua_session={token}"))
+            .header("x-csrf-token", t.app.csrf_token(token).await.unwrap());
     }
     request.send().await.unwrap().status().as_u16()
 }

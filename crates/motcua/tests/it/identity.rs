@@ -7,7 +7,7 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::journeys::{browser, page, sign_in};
+use crate::journeys::{browser, form_post, page, sign_in};
 use crate::support::{Db, TestApp, on_both_backends, spawn, spawn_configured};
 
 const CALLBACK: &str = "/signin/eid/callback";
@@ -172,7 +172,8 @@ async fn apply_in_browser(t: &TestApp, b: &reqwest::Client) -> reqwest::Response
             reqwest::multipart::Part::bytes(crate::dossiers::PDF.to_vec())
                 .file_name("giay-chung-sinh.pdf"),
         );
-    b.post(t.url("/procedures/1.001193/apply"))
+    form_post(&t, &b, "/procedures/1.001193/apply")
+        .await
         .multipart(form)
         .send()
         .await
@@ -291,8 +292,8 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
     let until = (chrono::Utc::now() + chrono::Duration::days(30))
         .format("%Y-%m-%d")
         .to_string();
-    let short = auditor
-        .post(t.url(&action))
+    let short = form_post(&t, &auditor, &action)
+        .await
         .form(&[
             ("subject", username.as_str()),
             ("until", until.as_str()),
@@ -305,8 +306,8 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
     let handler = browser();
     assert_eq!(sign_in(&t, &handler, "demo-handler", "demo").await, 303);
     let reason = "thanh tra vụ việc số 12/2026";
-    let not_auditor = handler
-        .post(t.url(&action))
+    let not_auditor = form_post(&t, &handler, &action)
+        .await
         .form(&[
             ("subject", username.as_str()),
             ("until", until.as_str()),
@@ -316,8 +317,8 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
         .await
         .unwrap();
     assert_eq!(not_auditor.status(), 403);
-    let withheld = auditor
-        .post(t.url(&action))
+    let withheld = form_post(&t, &auditor, &action)
+        .await
         .form(&[
             ("subject", username.as_str()),
             ("until", until.as_str()),
@@ -360,7 +361,8 @@ fn demo_code(user: &str, steps: i64) -> String {
 }
 
 async fn post_code(t: &TestApp, b: &reqwest::Client, code: &str) -> reqwest::Response {
-    b.post(t.url("/signin/second-factor"))
+    form_post(&t, &b, "/signin/second-factor")
+        .await
         .form(&[("code", code), ("next", "/dossiers")])
         .send()
         .await
@@ -373,7 +375,8 @@ async fn post_password(
     user: &str,
     password: &str,
 ) -> reqwest::Response {
-    b.post(t.url("/signin"))
+    form_post(&t, &b, "/signin")
+        .await
         .form(&[
             ("username", user),
             ("password", password),
@@ -453,15 +456,23 @@ async fn officials_sign_in_with_a_second_factor(db: Db) {
         .iter()
         .find(|a| !this_row.contains(a.as_str()))
         .unwrap();
-    assert_eq!(b.post(t.url(target)).send().await.unwrap().status(), 303);
+    assert_eq!(
+        form_post(&t, &b, target)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
     assert_eq!(
         page(&t, &again, "/dossiers").await.0,
         303,
         "ended from elsewhere"
     );
     assert_eq!(page(&t, &b, "/dossiers").await.0, 200);
-    let response = b
-        .post(t.url("/account/sessions/end-all"))
+    let response = form_post(&t, &b, "/account/sessions/end-all")
+        .await
         .send()
         .await
         .unwrap();
@@ -470,8 +481,8 @@ async fn officials_sign_in_with_a_second_factor(db: Db) {
     // Ending someone else's session by guessing an id finds nothing.
     let c = browser();
     assert_eq!(sign_in(&t, &c, "demo-citizen", "demo").await, 303);
-    let guess = c
-        .post(t.url("/account/sessions/0123456789abcdef/end"))
+    let guess = form_post(&t, &c, "/account/sessions/0123456789abcdef/end")
+        .await
         .send()
         .await
         .unwrap();
@@ -612,6 +623,35 @@ async fn responses_carry_security_headers(db: Db) {
             "{path}"
         );
     }
+    // A form post without the page's anti-forgery token, or with another one, is refused and
+    // changes nothing; the token as the page's hidden field is taken.
+    let missing = b.post(t.url("/account/sessions/end-all")).send().await.unwrap();
+    assert_eq!(missing.status(), 403);
+    assert!(missing.text().await.unwrap().contains("Biểu mẫu đã hết hạn"));
+    let wrong = b
+        .post(t.url("/account/sessions/end-all"))
+        .form(&[("csrf", "0123456789abcdef0123456789abcdef")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    assert_eq!(page(&t, &b, "/account").await.0, 200, "still signed in");
+    let (_, account) = page(&t, &b, "/account").await;
+    let token = account
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry the token")
+        .to_owned();
+    let signed_out = b
+        .post(t.url("/account/sessions/end-all"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(page(&t, &b, "/account").await.0, 303);
+
     // The session cookie cannot be read by scripts nor sent from other sites.
     let response = post_password(&t, &browser(), "demo-citizen-2", "demo").await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap();

@@ -29,8 +29,8 @@ pub(crate) async fn sign_in(
     user: &str,
     password: &str,
 ) -> u16 {
-    let response = browser
-        .post(t.url("/signin"))
+    let response = form_post(&t, &browser, "/signin")
+        .await
         .form(&[
             ("username", user),
             ("password", password),
@@ -54,8 +54,8 @@ pub(crate) async fn sign_in(
         let code = app::totp(app::DEMO_TOTP_SECRET, user)
             .unwrap()
             .generate(at as u64);
-        status = browser
-            .post(t.url("/signin/second-factor"))
+        status = form_post(&t, &browser, "/signin/second-factor")
+            .await
             .form(&[("code", code.as_str()), ("next", "/dossiers")])
             .send()
             .await
@@ -67,6 +67,29 @@ pub(crate) async fn sign_in(
         }
     }
     status
+}
+
+/// The anti-forgery token the portal puts in this browser's forms, read off a page (none
+/// before the browser has a session or a pending sign-in).
+pub(crate) async fn csrf(t: &TestApp, browser: &reqwest::Client) -> Option<String> {
+    let (_, html) = page(t, browser, "/signin").await;
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+}
+
+/// A form post as the browser sends it from the portal's page: with the page's token.
+pub(crate) async fn form_post(
+    t: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let request = browser.post(t.url(path));
+    match csrf(t, browser).await {
+        Some(token) => request.header("x-csrf-token", token),
+        None => request,
+    }
 }
 
 pub(crate) async fn page(t: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
@@ -134,8 +157,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     fields.retain(|(k, _)| *k != "so_dinh_danh");
     fields.push(("so_dinh_danh", "12345"));
     fields.push(("intent", "submit"));
-    let response = b
-        .post(t.url("/procedures/1.001193/apply"))
+    let response = form_post(&t, &b, "/procedures/1.001193/apply")
+        .await
         .multipart(multipart(
             &fields,
             vec![("doc-0", "giay-chung-sinh.pdf", PNG)],
@@ -160,8 +183,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     let mut half = birth_form();
     half.truncate(4);
     half.push(("intent", "draft"));
-    let response = b
-        .post(t.url("/procedures/1.001193/apply"))
+    let response = form_post(&t, &b, "/procedures/1.001193/apply")
+        .await
         .multipart(multipart(&half, vec![("doc-0", "ban-nhap.pdf", PDF)]))
         .send()
         .await
@@ -188,8 +211,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     let mut complete = birth_form();
     complete.push(("draft", &draft_id));
     complete.push(("intent", "submit"));
-    let response = b
-        .post(t.url("/procedures/1.001193/apply"))
+    let response = form_post(&t, &b, "/procedures/1.001193/apply")
+        .await
         .multipart(multipart(
             &complete,
             vec![("doc-0", "giay-chung-sinh.pdf", PDF)],
@@ -251,8 +274,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
             .0,
         404
     );
-    let forged = b
-        .post(t.url(&format!("/dossiers/{code}/act")))
+    let forged = form_post(&t, &b, &format!("/dossiers/{code}/act"))
+        .await
         .header("origin", "https://evil.example")
         .multipart(multipart(
             &[("action", "withdraw"), ("version", "1")],
@@ -268,8 +291,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     assert_eq!(sign_in(&t, &officer, "demo-reception", "demo").await, 303);
     let (_, queue) = page(&t, &officer, "/dossiers").await;
     assert!(queue.contains(&code));
-    let received = officer
-        .post(t.url(&format!("/dossiers/{code}/act")))
+    let received = form_post(&t, &officer, &format!("/dossiers/{code}/act"))
+        .await
         .multipart(multipart(
             &[("action", "receive"), ("version", "1")],
             vec![],
@@ -280,8 +303,8 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     assert_eq!(received.status(), 303);
     let (_, dossier) = page(&t, &officer, &format!("/dossiers/{code}")).await;
     assert!(dossier.contains("Được tiếp nhận") && dossier.contains("Hẹn trả kết quả"));
-    let stale = officer
-        .post(t.url(&format!("/dossiers/{code}/act")))
+    let stale = form_post(&t, &officer, &format!("/dossiers/{code}/act"))
+        .await
         .multipart(multipart(
             &[("action", "refuse"), ("version", "1"), ("reason", "x")],
             vec![],

@@ -3,7 +3,7 @@
 //! action lands in a hash-chained log the auditors read.
 
 use crate::dossiers::token;
-use crate::journeys::{browser, page, sign_in};
+use crate::journeys::{browser, form_post, page, sign_in};
 use crate::support::{Db, TestApp, on_both_backends, spawn};
 
 async fn post_form(
@@ -12,7 +12,12 @@ async fn post_form(
     path: &str,
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    let response = b.post(t.url(path)).form(form).send().await.unwrap();
+    let response = form_post(&t, &b, path)
+        .await
+        .form(form)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }
