@@ -172,7 +172,7 @@ async fn apply_in_browser(t: &TestApp, b: &reqwest::Client) -> reqwest::Response
             reqwest::multipart::Part::bytes(crate::dossiers::PDF.to_vec())
                 .file_name("giay-chung-sinh.pdf"),
         );
-    form_post(&t, &b, "/procedures/1.001193/apply")
+    form_post(t, b, "/procedures/1.001193/apply")
         .await
         .multipart(form)
         .send()
@@ -361,7 +361,7 @@ fn demo_code(user: &str, steps: i64) -> String {
 }
 
 async fn post_code(t: &TestApp, b: &reqwest::Client, code: &str) -> reqwest::Response {
-    form_post(&t, &b, "/signin/second-factor")
+    form_post(t, b, "/signin/second-factor")
         .await
         .form(&[("code", code), ("next", "/dossiers")])
         .send()
@@ -375,7 +375,7 @@ async fn post_password(
     user: &str,
     password: &str,
 ) -> reqwest::Response {
-    form_post(&t, &b, "/signin")
+    form_post(t, b, "/signin")
         .await
         .form(&[
             ("username", user),
@@ -625,9 +625,19 @@ async fn responses_carry_security_headers(db: Db) {
     }
     // A form post without the page's anti-forgery token, or with another one, is refused and
     // changes nothing; the token as the page's hidden field is taken.
-    let missing = b.post(t.url("/account/sessions/end-all")).send().await.unwrap();
+    let missing = b
+        .post(t.url("/account/sessions/end-all"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 403);
-    assert!(missing.text().await.unwrap().contains("Biểu mẫu đã hết hạn"));
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("Biểu mẫu đã hết hạn")
+    );
     let wrong = b
         .post(t.url("/account/sessions/end-all"))
         .form(&[("csrf", "0123456789abcdef0123456789abcdef")])

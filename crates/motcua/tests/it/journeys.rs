@@ -29,7 +29,7 @@ pub(crate) async fn sign_in(
     user: &str,
     password: &str,
 ) -> u16 {
-    let response = form_post(&t, &browser, "/signin")
+    let response = form_post(t, browser, "/signin")
         .await
         .form(&[
             ("username", user),
@@ -54,7 +54,7 @@ pub(crate) async fn sign_in(
         let code = app::totp(app::DEMO_TOTP_SECRET, user)
             .unwrap()
             .generate(at as u64);
-        status = form_post(&t, &browser, "/signin/second-factor")
+        status = form_post(t, browser, "/signin/second-factor")
             .await
             .form(&[("code", code.as_str()), ("next", "/dossiers")])
             .send()

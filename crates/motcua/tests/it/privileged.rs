@@ -12,12 +12,7 @@ async fn post_form(
     path: &str,
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    let response = form_post(&t, &b, path)
-        .await
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    let response = form_post(t, b, path).await.form(form).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }
