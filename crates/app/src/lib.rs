@@ -77,8 +77,6 @@ pub struct App {
     open_data: Arc<open_data::OpenDataSettings>,
     /// The national e-ID provider, when one is configured.
     eid: Option<Arc<eid::Eid>>,
-    /// Whether people reach the portal over HTTPS (its cookies are then Secure).
-    https: bool,
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +111,6 @@ impl App {
             upload_limit: files::MAX_UPLOAD_BYTES,
             open_data: Arc::default(),
             eid: None,
-            https: false,
             store,
             index,
             lookups: Arc::default(),
@@ -129,16 +126,6 @@ impl App {
     pub fn with_eid(mut self, settings: EidSettings) -> Result<Self> {
         self.eid = Some(Arc::new(eid::Eid::new(settings)?));
         Ok(self)
-    }
-
-    /// Marks the portal as served over HTTPS (behind a TLS proxy).
-    pub fn with_https(mut self, https: bool) -> Self {
-        self.https = https;
-        self
-    }
-
-    pub fn https(&self) -> bool {
-        self.https
     }
 
     /// The size limit of one uploaded file.

@@ -160,8 +160,14 @@ async fn serve(config: &crate::config::Config, demo: bool) -> anyhow::Result<(ap
     let app = crate::server::build(config, demo).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    // Every client of a benchmark comes from one address: no rate limits.
+    let web = web::Options {
+        limits: web::Limits::unlimited(),
+        ..config.web_options()
+    };
     tokio::spawn(crate::server::run(
         app.clone(),
+        web,
         listener,
         std::time::Duration::from_secs(3600),
         std::future::pending(),

@@ -16,6 +16,7 @@ pub struct Config {
     pub files: Files,
     pub open_data: OpenData,
     pub identity: Identity,
+    pub limits: web::Limits,
     pub log: Log,
 }
 
@@ -106,6 +107,7 @@ impl Default for Config {
                 }
             },
             identity: Identity::default(),
+            limits: web::Limits::default(),
             log: Log {
                 format: "text".into(),
                 level: "info,tantivy=warn,sqlx=warn".into(),
@@ -115,6 +117,16 @@ impl Default for Config {
 }
 
 pub const DEFAULT_FILE: &str = "motcua.toml";
+
+impl Config {
+    /// What the web layer needs to know of how it is reached and guarded.
+    pub fn web_options(&self) -> web::Options {
+        web::Options {
+            https: self.server.https,
+            limits: self.limits.clone(),
+        }
+    }
+}
 
 impl Config {
     /// Loads the layers; `file` is the `--config` flag (or `MOTCUA_CONFIG`). Without it,

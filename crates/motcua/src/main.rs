@@ -480,7 +480,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     let refresh = Duration::from_secs(config.server.index_refresh_secs.max(1));
-    server::run(app, listener, refresh, server::shutdown_signal()).await
+    server::run(
+        app,
+        config.web_options(),
+        listener,
+        refresh,
+        server::shutdown_signal(),
+    )
+    .await
 }
 
 async fn import(config: Config, what: Import) -> anyhow::Result<()> {

@@ -41,9 +41,7 @@ async fn start_app(
 ) -> anyhow::Result<App> {
     let objects = store::objects::Objects::local(&config.files_folder())
         .context("cannot open the attachments folder")?;
-    let mut app = App::start(store, Arc::new(index), objects)
-        .await?
-        .with_https(config.server.https);
+    let mut app = App::start(store, Arc::new(index), objects).await?;
     if let Some(eid) = &config.identity.eid {
         app = app.with_eid(eid.clone())?;
     }
@@ -71,6 +69,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>
 /// Serves until `shutdown` completes, then finishes the requests in flight.
 pub async fn run(
     app: App,
+    web: web::Options,
     listener: TcpListener,
     index_refresh: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -87,7 +86,10 @@ pub async fn run(
             }
         }
     });
-    let result = axum::serve(listener, web::router(app))
+    let service = web::router(app, &web)
+        // The client's address, for the rate limits.
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     refresh.abort();

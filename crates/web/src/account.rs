@@ -46,7 +46,7 @@ fn client_of(headers: &HeaderMap) -> String {
 }
 
 fn session_cookie(state: &AppState, token: &str) -> String {
-    session::set_cookie(token, state.app.https())
+    session::set_cookie(token, state.https)
 }
 
 // ---- password sign-in ------------------------------------------------------------------------
@@ -102,7 +102,7 @@ async fn sign_in(
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Result<Response, PageError> {
     let next = local_next(form.next);
-    let https = state.app.https();
+    let https = state.https;
     match state
         .app
         .sign_in(&form.username, &form.password, &client_of(&headers))
@@ -142,7 +142,7 @@ async fn sign_in(
 async fn sign_out(State(state): State<AppState>, signed: SignedIn) -> Response {
     let _ = state.app.sign_out(&signed.token).await;
     (
-        [(header::SET_COOKIE, session::clear_cookie(state.app.https()))],
+        [(header::SET_COOKIE, session::clear_cookie(state.https))],
         Redirect::to("/"),
     )
         .into_response()
@@ -220,7 +220,7 @@ async fn second_factor(
     let Some(token) = session::cookie(&headers, PENDING_COOKIE) else {
         return Ok(restart_sign_in(&next));
     };
-    let https = state.app.https();
+    let https = state.https;
     match state
         .app
         .verify_second_factor(&token, &form.code, &client_of(&headers))
@@ -438,7 +438,7 @@ async fn end_all_sessions(
         .await
         .map_err(|e| PageError::new(lang, e))?;
     Ok((
-        [(header::SET_COOKIE, session::clear_cookie(state.app.https()))],
+        [(header::SET_COOKIE, session::clear_cookie(state.https))],
         Redirect::to("/signin"),
     )
         .into_response())

@@ -10,6 +10,7 @@ mod desk;
 mod dossier_api;
 mod error;
 mod i18n;
+mod limits;
 mod open_data;
 mod ops;
 pub(crate) mod pages;
@@ -27,20 +28,36 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use api::ApiDoc;
+pub use limits::Limits;
+
+/// How the portal is reached and guarded.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// People reach the portal over HTTPS (behind a TLS proxy): cookies are marked Secure and
+    /// responses carry HSTS.
+    pub https: bool,
+    pub limits: Limits,
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub app: app::App,
+    pub https: bool,
+    limiters: std::sync::Arc<limits::Limiters>,
 }
 
 /// The whole HTTP surface of motcua.
-pub fn router(app: app::App) -> Router {
+pub fn router(app: app::App, options: &Options) -> Router {
     // Install the recorder before the first request, so that every request is counted.
     ops::metrics_handle();
     let upload_limit = app.upload_limit();
-    let https = app.https();
-    let state = AppState { app };
+    let https = options.https;
+    let state = AppState {
+        app,
+        https,
+        limiters: std::sync::Arc::new(limits::Limiters::new(&options.limits)),
+    };
     Router::new()
         .merge(pages::routes())
         .merge(account::routes())
@@ -54,6 +71,7 @@ pub fn router(app: app::App) -> Router {
         .route_layer(middleware::from_fn(ops::record_metrics))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(move |request, next| {

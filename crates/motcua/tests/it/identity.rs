@@ -667,3 +667,29 @@ async fn responses_carry_security_headers(db: Db) {
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }
+
+on_both_backends!(sign_in_attempts_are_limited_per_address);
+async fn sign_in_attempts_are_limited_per_address(db: Db) {
+    let (t, ()) = spawn_configured(db, true, async |config, _| {
+        config.limits.sign_in_per_minute = 3;
+    })
+    .await;
+    // Three tries from one address (different accounts, so no lockout), then a wait.
+    for user in ["demo-citizen", "demo-citizen-2", "nobody"] {
+        assert_eq!(
+            post_password(&t, &browser(), user, "wrong").await.status(),
+            401
+        );
+    }
+    let limited = post_password(&t, &browser(), "demo-citizen", "demo").await;
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(limited.text().await.unwrap().contains("Quá nhiều yêu cầu"));
+    // Pages that guess nothing are not limited.
+    assert_eq!(t.get("/procedures").await.status(), 200);
+}

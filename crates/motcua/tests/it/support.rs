@@ -131,6 +131,7 @@ pub async fn spawn_configured<R>(
         .expect("the server builds");
     tokio::spawn(motcua::server::run(
         app.clone(),
+        config.web_options(),
         listener,
         Duration::from_secs(3600),
         std::future::pending(),
