@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod api;
+mod api_fuzz;
 mod cli;
 mod dossiers;
 mod identity;
