@@ -36,6 +36,7 @@ pub use catalogue::{
     AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };
 pub use demo::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
+pub use domain::sync::SyncRecord;
 pub use dossiers::{
     ActionInput, AttachmentChoice, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS,
 };
@@ -54,7 +55,7 @@ pub use stats::{
 };
 pub use store::Approval;
 pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
-pub use sync::{MAX_SYNC_PAGE, SyncPage, SyncRecord};
+pub use sync::{MAX_SYNC_PAGE, SyncPage};
 
 pub type Result<T> = std::result::Result<T, AppError>;
 

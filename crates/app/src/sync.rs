@@ -2,6 +2,7 @@
 //! once, in commit order, in the portal's dossier-sync shape; resumable from a cursor.
 
 use chrono::{DateTime, Utc};
+use domain::sync::SyncRecord;
 use domain::user::{Role, User};
 use serde::Serialize;
 
@@ -9,38 +10,6 @@ use crate::{App, AppError, Result};
 
 /// The most records one page holds.
 pub const MAX_SYNC_PAGE: i64 = 5000;
-
-/// One dossier record as the national portal's sync takes it. Dates are `yyyyMMddHHmmss` in
-/// Vietnam (Asia/Ho_Chi_Minh, UTC+7); empty when not yet known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SyncRecord {
-    pub ma_ho_so: String,
-    #[serde(rename = "MaTTHC")]
-    pub ma_tthc: String,
-    #[serde(rename = "TenTTHC")]
-    pub ten_tthc: String,
-    pub ma_linh_vuc: String,
-    pub ten_linh_vuc: String,
-    pub chu_ho_so: String,
-    /// 1 công dân (motcua takes dossiers from people; businesses are not told apart yet).
-    pub loai_doi_tuong: u8,
-    /// The receiving agency.
-    pub ma_co_quan: String,
-    /// The agency that made this change.
-    pub don_vi_xu_ly: String,
-    pub ngay_nop_ho_so: String,
-    pub ngay_tiep_nhan: String,
-    pub ngay_hen_tra: String,
-    pub ngay_tra: String,
-    /// 1–10, the national status code.
-    pub trang_thai_ho_so: u8,
-    /// 1 trực tiếp, 2 trực tuyến, 3 bưu chính.
-    pub kenh_thuc_hien: u8,
-    /// Resume after this record with `cursor=` this value.
-    #[serde(rename = "cursor")]
-    pub cursor: String,
-}
 
 /// A page of the feed and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,6 +13,7 @@ pub mod procedure;
 pub mod service;
 pub mod service_index;
 pub mod stats;
+pub mod sync;
 pub mod text;
 pub mod user;
 
