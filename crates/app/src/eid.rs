@@ -19,6 +19,17 @@ use store::EidAccount;
 
 use crate::{App, AppError, Result};
 
+/// Where sealed e-ID attributes are kept: their ciphertext opens only there.
+const IDENTITY_CONTEXT: &str = "users.identity_sealed";
+
+/// The attributes the national e-ID vouches for, kept sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EidIdentity {
+    pub personal_id: String,
+    pub birth_date: Option<NaiveDate>,
+    pub tax_code: Option<String>,
+}
+
 /// How long a sign-in may take at the provider before its state is forgotten.
 const LOGIN_MINUTES: i64 = 10;
 
@@ -300,14 +311,33 @@ impl App {
         let tax_code = text(&names.tax_code)
             .filter(|t| !t.is_empty())
             .map(str::to_owned);
+        let identity = EidIdentity {
+            personal_id: personal_id.clone(),
+            birth_date,
+            tax_code,
+        };
+        let sealed = self.sealer()?.seal(
+            &serde_json::to_string(&identity).map_err(|e| AppError::Internal(e.to_string()))?,
+            IDENTITY_CONTEXT,
+        )?;
         Ok(EidAccount {
             username: self.eid_username(&personal_id).await?,
             full_name,
             issuer: settings.issuer.clone(),
-            personal_id,
-            birth_date,
-            tax_code,
+            identity_sealed: sealed,
         })
+    }
+
+    /// What the national e-ID vouched for about a person, for that person: None for accounts
+    /// that did not sign in with it.
+    pub async fn my_identity(&self, user: &User) -> Result<Option<EidIdentity>> {
+        let Some(sealed) = self.store.sealed_identity(&user.username).await? else {
+            return Ok(None);
+        };
+        let json = self.sealer()?.open(&sealed, IDENTITY_CONTEXT)?;
+        Ok(Some(
+            serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?,
+        ))
     }
 
     /// A stable, opaque username for a personal identification number.

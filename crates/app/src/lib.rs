@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod open_data;
 mod privilege;
+mod sealing;
 mod service_index;
 mod services;
 mod sheets;
@@ -41,11 +42,12 @@ pub use dossiers::{
     ActionInput, AttachmentChoice, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS,
 };
 pub use drafts::SaveDraft;
-pub use eid::{ClaimNames, EidSettings};
+pub use eid::{ClaimNames, EidIdentity, EidSettings};
 pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
 pub use privilege::{AdminView, PrivilegedReport};
+pub use sealing::{MasterKey, mask};
 pub use search::{Card, Facets, Hit};
 pub use service_index::AgencyIndex;
 pub use services::Served;
@@ -78,6 +80,8 @@ pub struct App {
     open_data: Arc<open_data::OpenDataSettings>,
     /// The national e-ID provider, when one is configured.
     eid: Option<Arc<eid::Eid>>,
+    /// Seals personal data at rest; opened with the master key at start.
+    sealer: Option<Arc<sealing::Sealer>>,
 }
 
 #[derive(Debug, Default)]
@@ -112,6 +116,7 @@ impl App {
             upload_limit: files::MAX_UPLOAD_BYTES,
             open_data: Arc::default(),
             eid: None,
+            sealer: None,
             store,
             index,
             lookups: Arc::default(),

@@ -16,8 +16,21 @@ pub struct Config {
     pub files: Files,
     pub open_data: OpenData,
     pub identity: Identity,
+    pub security: Security,
     pub limits: web::Limits,
     pub log: Log,
+}
+
+/// Keys that protect the data.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// The master key that wraps the data keys sealing personal data: 32 bytes in base64
+    /// (`MOTCUA_SECURITY__MASTER_KEY`). Keep it out of the database and its backups.
+    pub master_key: Option<String>,
+    /// Or a file holding it. With neither, `master.key` in the data folder is used, made on
+    /// first start (fine for a demo; in production keep the key elsewhere).
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// How people prove who they are.
@@ -107,6 +120,7 @@ impl Default for Config {
                 }
             },
             identity: Identity::default(),
+            security: Security::default(),
             limits: web::Limits::default(),
             log: Log {
                 format: "text".into(),

@@ -17,7 +17,10 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     let index = CatalogueIndex::open_or_create(&config.server.data_dir.join("index"))
         .context("cannot open the search index")?;
-    let app = start_app(config, store, index).await?;
+    let app = start_app(config, store, index)
+        .await?
+        .with_master_key(&master_key(config)?)
+        .await?;
     if demo && app.load_demo().await? {
         tracing::info!("demo data loaded");
     }
@@ -25,7 +28,8 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
     Ok(app)
 }
 
-/// The app for a one-off command (import, export): the database only. The search index is
+/// The app for a one-off command (import, export): the database only, without the master key
+/// (no command seals or opens personal data). The search index is
 /// the server's to rebuild — it notices the catalogue changed — so a command never writes
 /// to the index folder that a running server reads.
 pub async fn open_for_command(config: &Config) -> anyhow::Result<App> {
@@ -53,6 +57,46 @@ async fn start_app(
             licence_url: config.open_data.licence_url.clone(),
             suppress_below: config.open_data.suppress_below.max(1),
         }))
+}
+
+/// The master key: configured, from the configured file, or from `master.key` in the data
+/// folder (made on first start, readable by its owner only).
+fn master_key(config: &Config) -> anyhow::Result<app::MasterKey> {
+    let parse = |text: &str, from: &str| {
+        app::MasterKey::from_base64(text).map_err(|e| anyhow::anyhow!("{e} ({from})"))
+    };
+    if let Some(key) = &config.security.master_key {
+        return parse(key, "security.master_key");
+    }
+    let path = match &config.security.master_key_file {
+        Some(path) => path.clone(),
+        None => config.server.data_dir.join("master.key"),
+    };
+    if path.exists() || config.security.master_key_file.is_some() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+        return parse(&text, &path.display().to_string());
+    }
+    std::fs::create_dir_all(&config.server.data_dir)?;
+    let key = app::MasterKey::generate();
+    write_private(&path, &key.to_base64())
+        .with_context(|| format!("cannot write the master key file {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "made a new master key in the data folder; in production keep it apart from the database \
+         and its backups (security.master_key or security.master_key_file)"
+    );
+    Ok(key)
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// Creates the data folder and opens the configured database, running its migrations.

@@ -2,7 +2,7 @@
 //! (every [`crate::Store`] is one), with one body of SQL for both backends, as in `sql.rs`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::user::{Assurance, User};
 
 use crate::Result;
@@ -76,15 +76,13 @@ pub struct SignInRecord {
     pub totp_confirmed: bool,
 }
 
-/// An account as the national e-ID describes it.
+/// An account as the national e-ID describes it; its identifiers sealed by the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EidAccount {
     pub username: String,
     pub full_name: String,
     pub issuer: String,
-    pub personal_id: String,
-    pub birth_date: Option<NaiveDate>,
-    pub tax_code: Option<String>,
+    pub identity_sealed: String,
 }
 
 /// One read of a person's data by someone else.
@@ -107,11 +105,13 @@ pub struct AccessEntry {
 pub trait IdentityStore: Send + Sync {
     /// Creates or updates the account a national e-ID sign-in names.
     async fn upsert_eid_account(&self, account: &EidAccount) -> Result<()>;
-    /// The e-ID attributes of an account: (personal id, birth date, tax code).
-    async fn eid_attributes(
-        &self,
-        username: &str,
-    ) -> Result<Option<(Option<String>, Option<NaiveDate>, Option<String>)>>;
+    /// The sealed e-ID attributes of an account, if it has any.
+    async fn sealed_identity(&self, username: &str) -> Result<Option<String>>;
+
+    /// The data keys, wrapped, oldest first: (id, wrapped key).
+    async fn data_keys(&self) -> Result<Vec<(i64, String)>>;
+    /// Stores a new wrapped data key; returns its id.
+    async fn add_data_key(&self, wrapped: &str) -> Result<i64>;
 
     /// Keeps what an e-ID sign-in under way must be checked against; drops those older
     /// than `forget_before`.
@@ -189,38 +189,47 @@ macro_rules! impl_identity {
             async fn upsert_eid_account(&self, a: &$crate::EidAccount) -> $crate::Result<()> {
                 sqlx::query(
                     "INSERT INTO users (username, full_name, role, created_at, identity_issuer,
-                       personal_id, birth_date, tax_code)
-                     VALUES ($1, $2, 'citizen', $3, $4, $5, $6, $7)
+                       identity_sealed)
+                     VALUES ($1, $2, 'citizen', $3, $4, $5)
                      ON CONFLICT (username) DO UPDATE SET full_name = excluded.full_name,
                        identity_issuer = excluded.identity_issuer,
-                       personal_id = excluded.personal_id, birth_date = excluded.birth_date,
-                       tax_code = excluded.tax_code",
+                       identity_sealed = excluded.identity_sealed",
                 )
                 .bind(&a.username)
                 .bind(&a.full_name)
                 .bind(chrono::Utc::now())
                 .bind(&a.issuer)
-                .bind(&a.personal_id)
-                .bind(a.birth_date)
-                .bind(&a.tax_code)
+                .bind(&a.identity_sealed)
                 .execute(&self.writer)
                 .await
                 .map_err(|e| $crate::sql::conflict(e, &format!("account {}", a.username)))?;
                 Ok(())
             }
 
-            async fn eid_attributes(
-                &self,
-                username: &str,
-            ) -> $crate::Result<
-                Option<(Option<String>, Option<chrono::NaiveDate>, Option<String>)>,
-            > {
-                Ok(sqlx::query_as(
-                    "SELECT personal_id, birth_date, tax_code FROM users WHERE username = $1",
+            async fn sealed_identity(&self, username: &str) -> $crate::Result<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT identity_sealed FROM users WHERE username = $1")
+                        .bind(username)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|(s,)| s))
+            }
+
+            async fn data_keys(&self) -> $crate::Result<Vec<(i64, String)>> {
+                Ok(sqlx::query_as("SELECT id, wrapped FROM data_keys ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn add_data_key(&self, wrapped: &str) -> $crate::Result<i64> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO data_keys (wrapped, created_at) VALUES ($1, $2) RETURNING id",
                 )
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?)
+                .bind(wrapped)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.writer)
+                .await?;
+                Ok(id)
             }
 
             async fn begin_eid_login(

@@ -339,6 +339,8 @@ struct AccountPage {
     name: String,
     role: String,
     assurance: u8,
+    /// What the national e-ID vouched for, masked: (label Vi, label En, value).
+    identity: Vec<(&'static str, &'static str, String)>,
     sessions: Vec<SessionView>,
     show_access: bool,
     accesses: Vec<AccessView>,
@@ -395,6 +397,31 @@ async fn account_page(
     let err = |e| PageError::new(lang, e);
     let user = &signed.user;
     let sessions = state.app.sessions(user).await.map_err(err)?;
+    let identity = match state.app.my_identity(user).await.map_err(err)? {
+        None => Vec::new(),
+        Some(id) => {
+            let mut rows = vec![(
+                "Số định danh cá nhân",
+                "Personal identification number",
+                app::mask(&id.personal_id),
+            )];
+            if let Some(day) = id.birth_date {
+                rows.push((
+                    "Ngày sinh",
+                    "Date of birth",
+                    day.format("%d/%m/%Y").to_string(),
+                ));
+            }
+            if let Some(tax) = id.tax_code {
+                rows.push((
+                    "Mã số thuế tổ chức",
+                    "Organisation tax code",
+                    app::mask(&tax),
+                ));
+            }
+            rows
+        }
+    };
     let show_access = user.role == Role::Citizen;
     let accesses = if show_access {
         state.app.my_access_log(user).await.map_err(err)?
@@ -407,6 +434,7 @@ async fn account_page(
         name: user.full_name.clone(),
         role: user.role.code().into(),
         assurance: user.assurance.level(),
+        identity,
         sessions: session_views(sessions, &signed.token),
         show_access,
         accesses: access_views(lang, accesses),

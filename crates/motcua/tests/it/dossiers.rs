@@ -113,6 +113,19 @@ pub async fn try_upload(t: &TestApp, token: &str, name: &str, content: &[u8]) ->
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The first column of a query's rows, as text, read straight from the database.
+pub async fn read_column(url: &str, sql: &str) -> Vec<String> {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+        rows.into_iter().map(|(v,)| v).collect()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+        rows.into_iter().map(|(v,)| v).collect()
+    }
+}
+
 /// Runs SQL straight on the database, as someone tampering with it would.
 pub async fn tamper(url: &str, sql: &str) {
     if url.starts_with("sqlite:") {

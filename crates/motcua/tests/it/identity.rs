@@ -211,8 +211,21 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
     assert!(account.contains("Nguyễn Thị Mai"), "{account}");
     assert!(account.contains("mức độ xác thực 2"));
     assert!(
-        !account.contains(MAI),
-        "the personal identification number is not shown"
+        !account.contains(MAI) && account.contains("001••••••001"),
+        "the personal identification number is shown masked"
+    );
+    assert!(account.contains("17/05/1990"));
+    // Stored sealed: nothing in the users table gives the number away.
+    let sealed = crate::dossiers::read_column(
+        &t.database_url,
+        "SELECT identity_sealed FROM users WHERE identity_sealed IS NOT NULL",
+    )
+    .await;
+    assert_eq!(sealed.len(), 1);
+    assert!(
+        sealed[0].starts_with("v1.") && !sealed[0].contains(MAI),
+        "{}",
+        sealed[0]
     );
 
     // The callback cannot be replayed: its state was taken once.
@@ -350,6 +363,18 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("birthdate"));
     assert_eq!(page(&t, &sai, "/account").await.0, 303);
+
+    // Without the master key that wrapped its data keys, the database does not open.
+    let mut wrong = crate::support::config(&t.database_url, &t.data_dir);
+    wrong.security.master_key = Some(app::MasterKey::generate().to_base64());
+    let refused = motcua::server::build(&wrong, false)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{refused:#}").contains("does not open data key"),
+        "{refused:#}"
+    );
 }
 
 /// The code the demo authenticator shows `steps` steps from now.

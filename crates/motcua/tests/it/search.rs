@@ -185,6 +185,8 @@ async fn the_index_is_rebuilt_when_missing_or_stale() {
     let fresh_dir = tempfile::tempdir().unwrap();
     let mut moved = config.clone();
     moved.server.data_dir = fresh_dir.path().to_path_buf();
+    // The database stays where it was, and so does the key that opens its sealed data.
+    moved.security.master_key_file = Some(config.server.data_dir.join("master.key"));
     let restarted = motcua::server::build(&moved, false).await.unwrap();
     let page = restarted
         .search_catalogue(app::CatalogueSearch {

@@ -1,12 +1,19 @@
 -- Identity: national e-ID attributes, the second factor, lockout, sessions and the log of
 -- who read whose data.
 
--- What the national e-ID vouched for at the account's last sign-in; NULL for local accounts.
+-- What the national e-ID vouched for at the account's last sign-in (personal identification
+-- number, date of birth, tax code), sealed: encrypted under a data key, never stored in the
+-- clear. NULL for local accounts.
 ALTER TABLE users ADD COLUMN identity_issuer TEXT;
-ALTER TABLE users ADD COLUMN personal_id TEXT;
-ALTER TABLE users ADD COLUMN birth_date DATE;
-ALTER TABLE users ADD COLUMN tax_code TEXT;
-CREATE UNIQUE INDEX users_personal_id ON users (personal_id);
+ALTER TABLE users ADD COLUMN identity_sealed TEXT;
+
+-- Data keys for sealed values, each encrypted (wrapped) under the master key, which is never
+-- in the database. The newest seals; older ones still open what they sealed.
+CREATE TABLE data_keys (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    wrapped    TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
 -- TOTP (RFC 6238): the base32 secret, whether a first code has confirmed it, and the last
 -- time step accepted, so no code is used twice.
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
