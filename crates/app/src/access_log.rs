@@ -20,14 +20,17 @@ pub enum AccessPurpose {
     Print,
     /// An administrator read it under emergency (break-glass) access.
     BreakGlass,
+    /// Asked to see the identifiers and contact details, masked until then.
+    Reveal,
 }
 
 impl AccessPurpose {
-    pub const ALL: [AccessPurpose; 4] = [
+    pub const ALL: [AccessPurpose; 5] = [
         AccessPurpose::View,
         AccessPurpose::Download,
         AccessPurpose::Print,
         AccessPurpose::BreakGlass,
+        AccessPurpose::Reveal,
     ];
 
     pub fn code(self) -> &'static str {
@@ -36,6 +39,7 @@ impl AccessPurpose {
             AccessPurpose::Download => "download",
             AccessPurpose::Print => "print",
             AccessPurpose::BreakGlass => "break_glass",
+            AccessPurpose::Reveal => "reveal",
         }
     }
 
@@ -52,6 +56,10 @@ impl AccessPurpose {
             AccessPurpose::BreakGlass => (
                 "Quản trị viên xem trong tình huống khẩn cấp (được hai người phê duyệt)",
                 "An administrator read it under emergency access (approved by two)",
+            ),
+            AccessPurpose::Reveal => (
+                "Xem số định danh, thông tin liên hệ trong hồ sơ",
+                "Viewed the identification numbers and contact details in the dossier",
             ),
         }
     }

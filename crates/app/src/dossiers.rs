@@ -279,7 +279,7 @@ impl App {
             channel: request.channel,
             applicant,
             submitted_by: actor.username.clone(),
-            form: request.form,
+            form: self.seal_personal(&self.served(&procedure).await?.form.fields, request.form)?,
             attachments: files,
             submitted_at: Utc::now(),
         };
@@ -298,22 +298,29 @@ impl App {
         let lookup_secret = lookup_secret(&key, &created.dossier.code);
         Ok(Submitted {
             lookup_secret,
-            dossier: created.dossier,
+            // Whoever submitted it typed it in: it is shown back to them as typed.
+            dossier: self.present(actor, created.dossier, true),
             created: created.created,
         })
     }
 
     /// A dossier with its history, for its applicant or an official of its agency's subtree.
+    /// Identifiers and contact details are masked for officials unless `reveal`, which is
+    /// recorded as its own access.
     pub async fn dossier_for(
         &self,
         actor: &User,
         code: &str,
+        reveal: bool,
     ) -> Result<(Dossier, Vec<EventRecord>)> {
-        let dossier = self
-            .visible_dossier(actor, code, Some(AccessPurpose::View))
-            .await?;
+        let purpose = if reveal {
+            AccessPurpose::Reveal
+        } else {
+            AccessPurpose::View
+        };
+        let dossier = self.visible_dossier(actor, code, Some(purpose)).await?;
         let events = self.store.dossier_events(code).await?;
-        Ok((dossier, events))
+        Ok((self.present(actor, dossier, reveal), events))
     }
 
     /// The dossiers the actor works with, newest first: a citizen's own ("my dossiers"), or an
@@ -355,7 +362,13 @@ impl App {
             limit: limit as i64,
             offset: offset as i64,
         };
-        Ok(self.store.list_dossiers(&filter).await?)
+        Ok(self
+            .store
+            .list_dossiers(&filter)
+            .await?
+            .into_iter()
+            .map(|d| self.present(actor, d, false))
+            .collect())
     }
 
     /// Takes an action on a dossier, decided on the dossier at `input.version`.
@@ -461,7 +474,7 @@ impl App {
                             problems.into_iter().map(Into::into).collect(),
                         ));
                     }
-                    next.form = form;
+                    next.form = self.seal_personal(&served.form.fields, form)?;
                     payload.insert("form_changed".into(), true.into());
                 }
                 if let (Some(paused), Some(due)) = (dossier.paused_at, dossier.due_at) {
@@ -592,7 +605,7 @@ impl App {
             prev_hash: String::new(),
             hash: String::new(),
         };
-        Ok(self
+        let stored = self
             .store
             .record_action(
                 &next,
@@ -601,7 +614,8 @@ impl App {
                 &files,
                 &domain::stats::Tally::of(&dossier),
             )
-            .await?)
+            .await?;
+        Ok(self.present(actor, stored, false))
     }
 
     /// Finishes the dossier's current handler step. When the next step belongs to another

@@ -148,7 +148,52 @@ impl Sealer {
     }
 }
 
+/// Where a dossier's personal form values are kept.
+const FORM_CONTEXT: &str = "dossiers.form";
+
 impl App {
+    /// Seals the personal fields (identifiers, contact details) of a form before it is stored.
+    pub(crate) fn seal_personal(
+        &self,
+        fields: &[domain::service::FormField],
+        mut form: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let sealer = self.sealer()?;
+        for field in fields.iter().filter(|f| f.personal) {
+            if let Some(value) = form.get_mut(&field.name)
+                && let Some(text) = value.as_str().filter(|t| !t.is_empty())
+            {
+                *value = sealer.seal(text, FORM_CONTEXT)?.into();
+            }
+        }
+        Ok(form)
+    }
+
+    /// A dossier as `actor` sees it: sealed form values in the clear for its applicant (and
+    /// when `reveal`, which the caller has recorded), masked for everyone else.
+    pub(crate) fn present(
+        &self,
+        actor: &domain::user::User,
+        mut dossier: domain::dossier::Dossier,
+        reveal: bool,
+    ) -> domain::dossier::Dossier {
+        let clear = reveal || dossier.applicant == actor.username;
+        let Ok(sealer) = self.sealer() else {
+            return dossier;
+        };
+        if let Some(values) = dossier.form.as_object_mut() {
+            for value in values.values_mut() {
+                let Some(text) = value.as_str().filter(|t| t.starts_with("v1.")) else {
+                    continue;
+                };
+                if let Ok(plain) = sealer.open(text, FORM_CONTEXT) {
+                    *value = if clear { plain } else { mask(&plain) }.into();
+                }
+            }
+        }
+        dossier
+    }
+
     /// Opens the data keys with the master key; personal data is sealed from then on.
     pub async fn with_master_key(mut self, master: &MasterKey) -> Result<Self> {
         self.sealer = Some(Arc::new(Sealer::load(self.store.as_ref(), master).await?));

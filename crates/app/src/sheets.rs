@@ -28,6 +28,9 @@ pub struct DossierContext {
     /// The receipt's lookup secret; for the applicant and officials only.
     pub lookup_secret: String,
     pub steps: Vec<StepPlan>,
+    /// Identifiers and contact details are in the clear (the applicant, a printed form, or an
+    /// official who asked); otherwise masked.
+    pub revealed: bool,
 }
 
 /// One workflow step: when it is due and when it was done.
@@ -41,10 +44,21 @@ pub struct StepPlan {
 }
 
 impl App {
-    pub async fn dossier_context(&self, actor: &User, code: &str) -> Result<DossierContext> {
-        let dossier = self
-            .visible_dossier(actor, code, Some(crate::AccessPurpose::Print))
-            .await?;
+    /// Everything a dossier's page or printed form shows. A page masks identifiers and contact
+    /// details for officials unless `reveal`; a printed form (`Print`) shows them, as paper does.
+    pub async fn dossier_context(
+        &self,
+        actor: &User,
+        code: &str,
+        purpose: crate::AccessPurpose,
+    ) -> Result<DossierContext> {
+        let reveal = matches!(
+            purpose,
+            crate::AccessPurpose::Reveal | crate::AccessPurpose::Print
+        );
+        let dossier = self.visible_dossier(actor, code, Some(purpose)).await?;
+        let dossier_is_own = dossier.applicant == actor.username;
+        let dossier = self.present(actor, dossier, reveal);
         let events = self.store.dossier_events(code).await?;
         let (procedure, served) = self
             .served_for(&dossier.procedure, dossier.procedure_version)
@@ -73,6 +87,7 @@ impl App {
             files,
             lookup_secret,
             steps,
+            revealed: reveal || dossier_is_own,
         })
     }
 

@@ -619,6 +619,8 @@ struct DossierPage {
     lookup_secret: String,
     official: bool,
     form: Vec<(String, String)>,
+    /// Identifiers and contact details are masked: a link shows them (and is recorded).
+    masked: bool,
     files: Vec<(String, String, String, String)>,
     steps: Vec<(String, String, String)>,
     timeline: Vec<TimelineEntry>,
@@ -652,6 +654,8 @@ struct ActionForm {
 #[derive(Deserialize)]
 struct DossierParams {
     submitted: Option<String>,
+    /// Show the identifiers and contact details (recorded in the applicant's access log).
+    reveal: Option<String>,
 }
 
 async fn dossier_page(
@@ -661,9 +665,14 @@ async fn dossier_page(
     Path(code): Path<String>,
     Query(q): Query<DossierParams>,
 ) -> Result<Response, PageError> {
+    let purpose = if q.reveal.is_some() {
+        app::AccessPurpose::Reveal
+    } else {
+        app::AccessPurpose::View
+    };
     let ctx = state
         .app
-        .dossier_context(&signed.user, &code)
+        .dossier_context(&signed.user, &code, purpose)
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let notice = if q.submitted.is_some() {
@@ -809,6 +818,7 @@ async fn dossier_view(
         due: d.due_at.map(local_time).unwrap_or_default(),
         lookup_secret: ctx.lookup_secret.clone(),
         official: user.role.is_official(),
+        masked: !ctx.revealed && ctx.served.form.fields.iter().any(|f| f.personal),
         form,
         files,
         steps,
@@ -926,7 +936,7 @@ async fn act(
             };
             let ctx = state
                 .app
-                .dossier_context(user, &code)
+                .dossier_context(user, &code, app::AccessPurpose::View)
                 .await
                 .map_err(|e| PageError::new(lang, e))?;
             let page = dossier_view(&state, lang, user, ctx, messages, String::new()).await?;
@@ -1010,7 +1020,7 @@ async fn print(
     };
     let ctx = state
         .app
-        .dossier_context(&signed.user, &code)
+        .dossier_context(&signed.user, &code, app::AccessPurpose::Print)
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let base = base_url(&headers);

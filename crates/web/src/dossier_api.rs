@@ -328,19 +328,38 @@ async fn list(
     }))
 }
 
+/// Whether to show the identifiers and contact details an official sees masked.
+#[derive(Debug, Deserialize)]
+struct ReadParams {
+    reveal: Option<String>,
+}
+
 /// A dossier and its history, for its applicant or an official of its agency's subtree.
+/// Identifiers and contact details are masked for officials unless `reveal=true`, which the
+/// applicant then sees in their access log.
 #[utoipa::path(
     get, path = "/api/v1/dossiers/{code}",
-    params(("code" = String, Path)),
-    responses((status = 200, body = DossierView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    params(("code" = String, Path), ("reveal" = Option<bool>, Query)),
+    responses((status = 200, body = DossierView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 async fn read(
     State(state): State<AppState>,
     Caller(user): Caller,
     Path(code): Path<String>,
+    Query(params): Query<ReadParams>,
 ) -> Result<Json<DossierView>, ApiError> {
-    let (dossier, events) = state.app.dossier_for(&user, &code).await?;
+    let reveal = match params.reveal.as_deref().map(str::trim) {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(ApiError::from(app::AppError::invalid(
+                "reveal",
+                format!("'{other}' is not true or false"),
+            )));
+        }
+    };
+    let (dossier, events) = state.app.dossier_for(&user, &code, reveal).await?;
     Ok(Json(view(dossier, Some(events))))
 }
 

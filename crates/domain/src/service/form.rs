@@ -46,6 +46,9 @@ pub struct FormField {
     pub kind: FieldKind,
     pub required: bool,
     pub max_length: Option<u64>,
+    /// An identifier or contact detail (`"x-personal": true`): sealed at rest, masked for
+    /// officials until they ask to see it, and that asking is recorded.
+    pub personal: bool,
 }
 
 /// A field that is wrong, said in both languages.
@@ -174,6 +177,7 @@ fn fields_of(schema: &Value) -> Vec<FormField> {
                 kind: kind_of(p),
                 required: required.contains(&name.as_str()),
                 max_length: p.get("maxLength").and_then(Value::as_u64),
+                personal: p.get("x-personal").and_then(Value::as_bool) == Some(true),
             }
         })
         .collect()
@@ -314,18 +318,18 @@ pub(super) fn generic_schema() -> Value {
         "properties": {
             "ho_ten": {"type": "string", "minLength": 2, "maxLength": 100,
                 "title": "Họ và tên người nộp", "title_en": "Applicant's full name"},
-            "so_dinh_danh": {"type": "string", "pattern": "^[0-9]{12}$",
+            "so_dinh_danh": {"type": "string", "pattern": "^[0-9]{12}$", "x-personal": true,
                 "title": "Số định danh cá nhân", "title_en": "Personal identification number",
                 "description": "12 chữ số trên thẻ căn cước",
                 "description_en": "the 12 digits on the citizen identity card"},
-            "ngay_sinh": {"type": "string", "format": "date",
+            "ngay_sinh": {"type": "string", "format": "date", "x-personal": true,
                 "title": "Ngày sinh", "title_en": "Date of birth"},
-            "dien_thoai": {"type": "string", "pattern": "^(0|\\+84)[0-9]{9,10}$",
+            "dien_thoai": {"type": "string", "pattern": "^(0|\\+84)[0-9]{9,10}$", "x-personal": true,
                 "title": "Số điện thoại", "title_en": "Phone number",
                 "description": "ví dụ 0912345678", "description_en": "for example 0912345678"},
-            "email": {"type": "string", "format": "email", "maxLength": 200,
+            "email": {"type": "string", "format": "email", "maxLength": 200, "x-personal": true,
                 "title": "Thư điện tử", "title_en": "Email"},
-            "dia_chi": {"type": "string", "minLength": 5, "maxLength": 300,
+            "dia_chi": {"type": "string", "minLength": 5, "maxLength": 300, "x-personal": true,
                 "title": "Địa chỉ liên hệ", "title_en": "Contact address"},
             "noi_dung": {"type": "string", "minLength": 5, "maxLength": 2000, "x-widget": "textarea",
                 "title": "Nội dung đề nghị", "title_en": "What you apply for"}

@@ -279,6 +279,44 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
         username.starts_with("eid-") && !username.contains(MAI),
         "{username}"
     );
+    // Her identification number and phone are sealed in the database, masked for the
+    // handler, shown when he asks, and that asking is recorded.
+    let stored = crate::dossiers::read_column(
+        &t.database_url,
+        &format!("SELECT form FROM dossiers WHERE code = '{code}'"),
+    )
+    .await;
+    assert!(
+        !stored[0].contains(MAI) && !stored[0].contains("0912345678"),
+        "{}",
+        stored[0]
+    );
+    assert!(
+        stored[0].contains("Nguyễn Minh Anh"),
+        "other fields stay readable"
+    );
+    assert_eq!(dossier["form"]["so_dinh_danh"], "001••••••001");
+    assert_eq!(dossier["form"]["dien_thoai"], "091••••678");
+    let (status, revealed) = crate::dossiers::get(
+        &t,
+        &format!("/api/v1/dossiers/{code}?reveal=true"),
+        &handler_token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(revealed["form"]["so_dinh_danh"], MAI);
+    let (status, _) = crate::dossiers::get(
+        &t,
+        &format!("/api/v1/dossiers/{code}?reveal=maybe"),
+        &handler_token,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, mine) = page(&t, &b, &format!("/dossiers/{code}")).await;
+    assert!(
+        mine.contains(MAI) && !mine.contains("?reveal=1"),
+        "her own, in the clear"
+    );
 
     // Who accessed my data: the handler's read (through the API above) is in her account,
     // with its purpose; her own reads are not.
@@ -289,6 +327,12 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
         "{account}"
     );
     assert_eq!(account.matches("Xem hồ sơ để xử lý").count(), 1);
+    assert_eq!(
+        account
+            .matches("Xem số định danh, thông tin liên hệ")
+            .count(),
+        1
+    );
 
     // An auditor withholds that record for an investigation; she no longer sees it, the
     // auditor still does, with who withheld it and why. Others may not withhold.
@@ -342,7 +386,12 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
         .unwrap();
     assert_eq!(withheld.status(), 303);
     let (_, account) = page(&t, &b, "/account").await;
-    assert!(!account.contains("Phạm Văn Dũng"), "withheld from her");
+    assert_eq!(
+        account.matches("Phạm Văn Dũng").count(),
+        1,
+        "one of his two reads withheld from her"
+    );
+    assert!(!account.contains("Xem số định danh, thông tin liên hệ"));
     let (_, log) = page(&t, &auditor, &format!("/audit/access?subject={username}")).await;
     assert!(log.contains("Tạm ẩn đến") && log.contains(reason) && log.contains("demo-auditor"));
 
