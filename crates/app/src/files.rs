@@ -35,6 +35,25 @@ impl App {
                 p.reason_vi(),
             )])
         })?;
+        if let Some(scanner) = &self.scanner {
+            match scanner.scan(&content).await {
+                Ok(crate::Verdict::Clean) => {}
+                Ok(crate::Verdict::Infected(signature)) => {
+                    tracing::warn!(by = %actor.username, file = %name, %signature, "upload refused: malware");
+                    return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
+                        "file",
+                        format!("the virus scan found {signature} in this file: it was not stored"),
+                        format!("quét vi-rút phát hiện {signature} trong tệp: tệp không được lưu"),
+                    )]));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "virus scanner unavailable; upload refused");
+                    return Err(AppError::Unavailable(
+                        "the virus scanner cannot be reached: try the upload again later".into(),
+                    ));
+                }
+            }
+        }
         let mut id = [0u8; 16];
         rand::rng().fill_bytes(&mut id);
         let attachment = Attachment {

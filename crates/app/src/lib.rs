@@ -19,6 +19,7 @@ mod services;
 mod sheets;
 mod stats;
 mod sync;
+mod virus_scan;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -58,6 +59,7 @@ pub use stats::{
 pub use store::Approval;
 pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
 pub use sync::{MAX_SYNC_PAGE, SyncPage};
+pub use virus_scan::{ScannerAddress, Verdict, VirusScanner};
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
@@ -82,6 +84,8 @@ pub struct App {
     eid: Option<Arc<eid::Eid>>,
     /// Seals personal data at rest; opened with the master key at start.
     sealer: Option<Arc<sealing::Sealer>>,
+    /// Scans uploads for malware, when a ClamAV daemon is configured.
+    scanner: Option<Arc<VirusScanner>>,
 }
 
 #[derive(Debug, Default)]
@@ -117,6 +121,7 @@ impl App {
             open_data: Arc::default(),
             eid: None,
             sealer: None,
+            scanner: None,
             store,
             index,
             lookups: Arc::default(),
@@ -132,6 +137,12 @@ impl App {
     pub fn with_eid(mut self, settings: EidSettings) -> Result<Self> {
         self.eid = Some(Arc::new(eid::Eid::new(settings)?));
         Ok(self)
+    }
+
+    /// Scans every upload with this ClamAV daemon.
+    pub fn with_virus_scanner(mut self, scanner: VirusScanner) -> Self {
+        self.scanner = Some(Arc::new(scanner));
+        self
     }
 
     /// The size limit of one uploaded file.

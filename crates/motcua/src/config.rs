@@ -60,6 +60,9 @@ pub struct Files {
     pub folder: Option<PathBuf>,
     /// The size limit of one uploaded file, in bytes.
     pub max_upload_bytes: usize,
+    /// A ClamAV daemon that scans every upload: `unix:/run/clamav/clamd.ctl` or
+    /// `tcp:127.0.0.1:3310`. Unset: no scan. Set but unreachable: uploads are refused.
+    pub clamd: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +112,7 @@ impl Default for Config {
             files: Files {
                 folder: None,
                 max_upload_bytes: app::MAX_UPLOAD_BYTES,
+                clamd: None,
             },
             open_data: {
                 let d = app::OpenDataSettings::default();

@@ -49,6 +49,11 @@ async fn start_app(
     if let Some(eid) = &config.identity.eid {
         app = app.with_eid(eid.clone())?;
     }
+    if let Some(clamd) = &config.files.clamd {
+        let address =
+            app::ScannerAddress::parse(clamd).map_err(|e| anyhow::anyhow!("files.clamd: {e}"))?;
+        app = app.with_virus_scanner(app::VirusScanner::new(address));
+    }
     Ok(app
         .with_upload_limit(config.files.max_upload_bytes)
         .with_open_data(app::OpenDataSettings {

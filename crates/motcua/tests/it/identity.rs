@@ -767,3 +767,73 @@ async fn sign_in_attempts_are_limited_per_address(db: Db) {
     // Pages that guess nothing are not limited.
     assert_eq!(t.get("/procedures").await.status(), 200);
 }
+
+/// The EICAR anti-virus test string: harmless, and every scanner reports it.
+const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// A stand-in for clamd (ClamAV's daemon has no signatures on this machine) that speaks its
+/// INSTREAM protocol: the command, length-prefixed chunks, a zero-length end, one reply.
+async fn clamd_stand_in() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut command = [0u8; 10];
+            socket.read_exact(&mut command).await.unwrap();
+            assert_eq!(&command, b"zINSTREAM\0");
+            let mut content = Vec::new();
+            loop {
+                let mut len = [0u8; 4];
+                socket.read_exact(&mut len).await.unwrap();
+                let len = u32::from_be_bytes(len) as usize;
+                if len == 0 {
+                    break;
+                }
+                let mut chunk = vec![0u8; len];
+                socket.read_exact(&mut chunk).await.unwrap();
+                content.extend(chunk);
+            }
+            let found = String::from_utf8_lossy(&content).contains(EICAR);
+            let reply: &[u8] = if found {
+                b"stream: Eicar-Test-Signature FOUND\0"
+            } else {
+                b"stream: OK\0"
+            };
+            socket.write_all(reply).await.unwrap();
+            socket.shutdown().await.unwrap();
+        }
+    });
+    (addr, task)
+}
+
+on_both_backends!(uploads_are_scanned_for_malware_when_a_scanner_is_set);
+async fn uploads_are_scanned_for_malware_when_a_scanner_is_set(db: Db) {
+    let (addr, clamd) = clamd_stand_in().await;
+    let (t, ()) = spawn_configured(db, true, async |config, _| {
+        config.files.clamd = Some(format!("tcp:{addr}"));
+    })
+    .await;
+    let citizen = crate::dossiers::token(&t, "demo-citizen").await;
+    let (status, _) =
+        crate::dossiers::try_upload(&t, &citizen, "don.pdf", crate::dossiers::PDF).await;
+    assert_eq!(status, 201);
+    let infected = [crate::dossiers::PDF, EICAR.as_bytes()].concat();
+    let (status, problem) =
+        crate::dossiers::try_upload(&t, &citizen, "giay-to.pdf", &infected).await;
+    assert_eq!(status, 400);
+    assert!(
+        problem["invalid_params"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Eicar-Test-Signature"),
+        "{problem}"
+    );
+    // A scanner that is set but gone refuses uploads instead of storing them unscanned.
+    clamd.abort();
+    let _ = clamd.await;
+    let (status, problem) =
+        crate::dossiers::try_upload(&t, &citizen, "don.pdf", crate::dossiers::PDF).await;
+    assert_eq!(status, 503, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("try again"));
+}
