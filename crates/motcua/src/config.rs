@@ -197,6 +197,38 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// The README's configuration example is what the defaults are, and it loads.
+    #[test]
+    fn the_readme_example_loads_as_the_defaults() {
+        let readme = include_str!("../../../README.md");
+        let example = readme
+            .split("### Configuration")
+            .nth(1)
+            .and_then(|rest| rest.split("```toml").nth(1))
+            .and_then(|rest| rest.split("```").next())
+            .expect("a TOML example under Configuration");
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("example.toml", example)?;
+            let config = Config::load(Some(Path::new("example.toml"))).map_err(|e| *e)?;
+            let defaults = Config::default();
+            assert_eq!(config.server.https, defaults.server.https);
+            assert_eq!(
+                config.limits.sign_in_per_minute,
+                defaults.limits.sign_in_per_minute
+            );
+            assert_eq!(
+                config.limits.upload_per_minute,
+                defaults.limits.upload_per_minute
+            );
+            assert_eq!(
+                config.files.max_upload_bytes,
+                defaults.files.max_upload_bytes
+            );
+            assert!(config.identity.eid.is_none() && config.security.master_key.is_none());
+            Ok(())
+        });
+    }
+
     #[test]
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
