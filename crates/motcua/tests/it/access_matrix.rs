@@ -131,6 +131,28 @@ async fn every_role_reaches_only_what_the_matrix_allows(db: Db) {
             "/dashboard".into(),
             [303, 403, 403, 403, 403, 403, 403, 200, 200, 200, 403],
         ),
+        (
+            "GET",
+            "/dashboard/export/agencies.csv".into(),
+            [303, 403, 403, 403, 403, 403, 403, 200, 200, 200, 403],
+        ),
+        // The public figures and the catalogue are everyone's.
+        (
+            "GET",
+            "/statistics".into(),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/procedures/1.014027/service".into(),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        // Drafts: each their own (officials have none).
+        (
+            "GET",
+            "/api/v1/drafts".into(),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
         // The national sync feed names applicants: its exchange client and the auditors;
         // an administrator only under an elevation.
         (

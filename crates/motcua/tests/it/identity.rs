@@ -837,3 +837,79 @@ async fn uploads_are_scanned_for_malware_when_a_scanner_is_set(db: Db) {
     assert_eq!(status, 503, "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("try again"));
 }
+
+on_both_backends!(idle_expired_and_forged_credentials_open_nothing);
+async fn idle_expired_and_forged_credentials_open_nothing(db: Db) {
+    let t = spawn(db, true).await;
+    let b = browser();
+    assert_eq!(sign_in(&t, &b, "demo-citizen", "demo").await, 303);
+    assert_eq!(page(&t, &b, "/account").await.0, 200);
+    // Unused for longer than the idle limit: the session has ended.
+    crate::dossiers::tamper(
+        &t.database_url,
+        "UPDATE api_tokens SET last_seen_at = '2020-01-01 00:00:00+00:00' WHERE kind = 'session'",
+    )
+    .await;
+    let response = b.get(t.url("/account")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin")
+    );
+    let left = crate::dossiers::read_column(
+        &t.database_url,
+        "SELECT token_hash FROM api_tokens WHERE kind = 'session'",
+    )
+    .await;
+    assert!(
+        left.is_empty(),
+        "an idle session is removed, not just refused"
+    );
+
+    // A made-up session cookie or bearer token opens nothing, and says so plainly.
+    let forged = t
+        .client
+        .get(t.url("/api/v1/dossiers"))
+        .bearer_auth("0".repeat(64))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert_eq!(forged.headers()["content-type"], "application/problem+json");
+    let cookie = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(t.url("/dossiers"))
+        .header("cookie", "motcua_session=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie.status(), 303);
+
+    // An API token past its expiry is refused like a forged one.
+    let token = crate::dossiers::token(&t, "demo-citizen").await;
+    assert_eq!(
+        crate::dossiers::get(&t, "/api/v1/dossiers", &token).await.0,
+        200
+    );
+    crate::dossiers::tamper(
+        &t.database_url,
+        "UPDATE api_tokens SET expires_at = '2020-01-01 00:00:00+00:00' WHERE kind = 'api'",
+    )
+    .await;
+    assert_eq!(
+        crate::dossiers::get(&t, "/api/v1/dossiers", &token).await.0,
+        401
+    );
+
+    // A file name that climbs folders keeps only its last part.
+    let fresh = crate::dossiers::token(&t, "demo-citizen-2").await;
+    let (status, file) =
+        crate::dossiers::try_upload(&t, &fresh, "../../../etc/passwd.pdf", crate::dossiers::PDF)
+            .await;
+    assert_eq!(status, 201);
+    assert_eq!(file["file_name"], "passwd.pdf");
+}
