@@ -180,12 +180,7 @@ impl App {
     /// The person whose password was accepted under `token`, and the authenticator to set
     /// up when they have none confirmed yet (a new secret is made the first time).
     pub async fn second_factor(&self, token: &str) -> Result<(User, Option<Enrolment>)> {
-        let user = self.pending(token).await?;
-        let record = self
-            .store
-            .sign_in_record(&user.username)
-            .await?
-            .unwrap_or_default();
+        let (user, record) = self.pending(token).await?;
         if record.totp_confirmed {
             return Ok((user, None));
         }
@@ -211,12 +206,7 @@ impl App {
         code: &str,
         client: &str,
     ) -> Result<(User, String)> {
-        let user = self.pending(token).await?;
-        let record = self
-            .store
-            .sign_in_record(&user.username)
-            .await?
-            .unwrap_or_default();
+        let (user, record) = self.pending(token).await?;
         if let Some(until) = record.locked_until {
             wait_until(until)?;
         }
@@ -245,14 +235,21 @@ impl App {
         Ok((user, session))
     }
 
-    /// The user of a pending second-factor sign-in.
-    async fn pending(&self, token: &str) -> Result<User> {
-        self.store
+    /// The user of a pending second-factor sign-in, and what their sign-in checks.
+    async fn pending(&self, token: &str) -> Result<(User, store::SignInRecord)> {
+        let user = self
+            .store
             .token(&crate::sha256_hex(token.as_bytes()), Utc::now())
             .await?
             .filter(|t| t.kind == TokenKind::SecondFactor)
             .map(|t| t.user)
-            .ok_or(AppError::Unauthorized)
+            .ok_or(AppError::Unauthorized)?;
+        let record = self
+            .store
+            .sign_in_record(&user.username)
+            .await?
+            .unwrap_or_default();
+        Ok((user, record))
     }
 
     async fn count_failure(&self, username: &str) -> Result<()> {

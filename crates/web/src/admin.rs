@@ -22,11 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/elevations", post(request))
         .route("/admin/elevations/{id}/approve", post(approve))
         .route("/admin/elevations/{id}/close", post(close))
-        .route("/admin/accounts/unlock", post(unlock))
-        .route(
-            "/admin/accounts/reset-second-factor",
-            post(reset_second_factor),
-        )
+        .route("/admin/accounts/{tool}", post(account_tool))
         .route("/audit/privileged", get(audit_page))
 }
 
@@ -171,31 +167,26 @@ struct AccountForm {
     username: String,
 }
 
-async fn unlock(
+/// A privileged tool on an account: `unlock` or `reset-second-factor`.
+async fn account_tool(
     State(state): State<AppState>,
     lang: Lang,
     signed: SignedIn,
+    Path(tool): Path<String>,
     axum::Form(form): axum::Form<AccountForm>,
 ) -> Result<Response, PageError> {
-    state
-        .app
-        .unlock_account(&signed.user, form.username.trim())
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
-    Ok(Redirect::to("/admin").into_response())
-}
-
-async fn reset_second_factor(
-    State(state): State<AppState>,
-    lang: Lang,
-    signed: SignedIn,
-    axum::Form(form): axum::Form<AccountForm>,
-) -> Result<Response, PageError> {
-    state
-        .app
-        .reset_second_factor(&signed.user, form.username.trim())
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
+    let (admin, username) = (&signed.user, form.username.trim());
+    let done = match tool.as_str() {
+        "unlock" => state.app.unlock_account(admin, username).await,
+        "reset-second-factor" => state.app.reset_second_factor(admin, username).await,
+        _ => {
+            return Err(PageError::new(
+                lang,
+                crate::error::Failure::not_found(format!("no account tool '{tool}'")),
+            ));
+        }
+    };
+    done.map_err(|e| PageError::new(lang, e))?;
     Ok(Redirect::to("/admin").into_response())
 }
 
