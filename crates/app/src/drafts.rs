@@ -31,16 +31,12 @@ impl App {
         }
         let procedure = ProcedureCode::parse(&input.procedure)
             .map_err(|e| AppError::invalid("procedure", e.reason))?;
-        if self
-            .procedure_on(&procedure, crate::today())
-            .await?
-            .is_none()
-        {
+        let Some(version) = self.procedure_on(&procedure, crate::today()).await? else {
             return Err(AppError::invalid(
                 "procedure",
                 format!("no procedure has the code {procedure}"),
             ));
-        }
+        };
         let agency = match input
             .agency
             .as_deref()
@@ -95,12 +91,20 @@ impl App {
                 .collect(),
             updated_at: Utc::now(),
         };
-        self.store.save_draft(&draft).await?;
+        // Kept with its identifiers and contact details sealed, as a dossier's are.
+        let fields = &self.served(&version).await?.form.fields;
+        let stored = Draft {
+            form: self.seal_personal(fields, draft.form.clone())?,
+            ..draft.clone()
+        };
+        self.store.save_draft(&stored).await?;
         Ok(draft)
     }
 
+    /// The actor's own drafts, as they typed them.
     pub async fn drafts(&self, actor: &User) -> Result<Vec<Draft>> {
-        Ok(self.store.drafts(&actor.username).await?)
+        let drafts = self.store.drafts(&actor.username).await?;
+        Ok(drafts.into_iter().map(|d| self.opened(d)).collect())
     }
 
     /// One of the actor's own drafts; anyone else's is "not found".
@@ -109,10 +113,16 @@ impl App {
             .draft(id)
             .await?
             .filter(|d| d.username == actor.username)
+            .map(|d| self.opened(d))
             .ok_or_else(|| AppError::NotFound {
                 what: "draft",
                 id: id.to_owned(),
             })
+    }
+
+    fn opened(&self, mut draft: Draft) -> Draft {
+        draft.form = self.open_form(draft.form, true);
+        draft
     }
 
     pub async fn delete_draft(&self, actor: &User, id: &str) -> Result<()> {

@@ -178,10 +178,16 @@ impl App {
         reveal: bool,
     ) -> domain::dossier::Dossier {
         let clear = reveal || dossier.applicant == actor.username;
+        dossier.form = self.open_form(dossier.form, clear);
+        dossier
+    }
+
+    /// A form with its sealed values opened: in the clear, or masked.
+    pub(crate) fn open_form(&self, mut form: serde_json::Value, clear: bool) -> serde_json::Value {
         let Ok(sealer) = self.sealer() else {
-            return dossier;
+            return form;
         };
-        if let Some(values) = dossier.form.as_object_mut() {
+        if let Some(values) = form.as_object_mut() {
             for value in values.values_mut() {
                 let Some(text) = value.as_str().filter(|t| t.starts_with("v1.")) else {
                     continue;
@@ -191,7 +197,7 @@ impl App {
                 }
             }
         }
-        dossier
+        form
     }
 
     /// Opens the data keys with the master key; personal data is sealed from then on.

@@ -202,6 +202,16 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     let (_, reopened) = page(&t, &b, &draft_link).await;
     assert!(reopened.contains("value=\"Nguyễn Văn An\""));
     assert!(
+        reopened.contains("value=\"031201001234\""),
+        "the draft opens as typed"
+    );
+    let stored = crate::dossiers::read_column(&t.database_url, "SELECT form FROM drafts").await;
+    assert!(
+        !stored[0].contains("031201001234"),
+        "its identification number is sealed at rest: {}",
+        stored[0]
+    );
+    assert!(
         reopened.contains("ban-nhap.pdf"),
         "the draft keeps its file"
     );
