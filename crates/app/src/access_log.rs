@@ -117,6 +117,17 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
+        // Withholding hides an official's read from the person: it goes to the privileged log
+        // first, where the auditors see it.
+        self.store
+            .log_privileged(
+                &auditor.username,
+                "access_record_withheld",
+                &serde_json::json!({ "record": id, "until": until, "reason": reason.trim() })
+                    .to_string(),
+                now,
+            )
+            .await?;
         if self
             .store
             .withhold_access(id, until, &auditor.username, reason.trim())
@@ -125,10 +136,10 @@ impl App {
             tracing::info!(id, by = %auditor.username, %until, "access record withheld");
             Ok(())
         } else {
-            Err(AppError::NotFound {
-                what: "access record",
-                id: id.to_string(),
-            })
+            Err(AppError::Conflict(format!(
+                "access record {id} cannot be withheld: it does not exist, is withheld already, \
+                 or records your own read"
+            )))
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
-use domain::user::User;
+use domain::user::{Role, User};
 use rand::RngCore;
 use store::{NewToken, SessionRecord, TokenKind};
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -19,6 +19,9 @@ pub const IDLE_MINUTES: i64 = 30;
 const SECOND_FACTOR_MINUTES: i64 = 5;
 /// A session's last use is written at most this often, not on every request.
 const TOUCH_SECONDS: i64 = 60;
+/// The Argon2id hash of a password nobody has, checked when the account does not exist.
+const STAND_IN_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c3RhbmQtaW4tc2FsdA$N2YdtCDe0j2UvT1U2dMvQa8Hx8C8hJ5w4o2u0Y1v2dY";
 /// The name authenticator apps show beside the code.
 const TOTP_ISSUER: &str = "motcua";
 
@@ -142,15 +145,17 @@ impl App {
         }
         let stored = record.as_ref().and_then(|r| r.password_hash.clone());
         let password = password.to_owned();
-        // Hashing is deliberately slow: keep it off the async workers.
+        // Hashing is deliberately slow: keep it off the async workers. An unknown account is
+        // checked against a stand-in hash, so the answer takes as long as for a known one.
         let matches = tokio::task::spawn_blocking(move || {
-            stored.is_some_and(|hash| {
-                PasswordHash::new(&hash).is_ok_and(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-            })
+            let found = stored.is_some();
+            let hash = stored.unwrap_or_else(|| STAND_IN_HASH.to_owned());
+            let right = PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            });
+            found && right
         })
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
@@ -161,6 +166,11 @@ impl App {
             return Err(refused());
         }
         let user = self.store.user(username).await?.ok_or_else(refused)?;
+        if user.role == Role::ExchangeClient {
+            return Err(AppError::Forbidden(
+                "exchange clients use API tokens, not the sign-in page".into(),
+            ));
+        }
         if user.role.needs_second_factor() {
             let token = self
                 .open(
@@ -283,7 +293,15 @@ impl App {
 
     /// The user's own open sessions, newest first.
     pub async fn sessions(&self, user: &User) -> Result<Vec<SessionRecord>> {
-        Ok(self.store.sessions(&user.username, Utc::now()).await?)
+        let now = Utc::now();
+        let idle = Duration::minutes(IDLE_MINUTES);
+        Ok(self
+            .store
+            .sessions(&user.username, now)
+            .await?
+            .into_iter()
+            .filter(|s| now - s.last_seen_at.unwrap_or(s.created_at) <= idle)
+            .collect())
     }
 
     /// Ends one of the user's own sessions.
@@ -425,6 +443,13 @@ mod tests {
         }
         assert_eq!(matching_step(&t, "12345", now), None);
         assert_eq!(matching_step(&t, "abcdef", now), None);
+    }
+
+    #[test]
+    fn the_stand_in_hash_is_a_real_argon2id_hash() {
+        let parsed = PasswordHash::new(STAND_IN_HASH).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(Argon2::default().verify_password(b"demo", &parsed).is_err());
     }
 
     #[test]

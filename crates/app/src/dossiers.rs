@@ -468,6 +468,14 @@ impl App {
             }
             Action::Supplement => {
                 if let Some(form) = input.form {
+                    if actor.assurance < served.design.min_assurance {
+                        return Err(AppError::Forbidden(format!(
+                            "changing this form needs a sign-in with the national e-ID at level {} \
+                             (định danh điện tử mức độ {})",
+                            served.design.min_assurance.level(),
+                            served.design.min_assurance.level()
+                        )));
+                    }
                     let problems = served.form.check(&form);
                     if !problems.is_empty() {
                         return Err(AppError::Invalid(

@@ -93,11 +93,15 @@ struct OtherClaims(Map<String, Value>);
 
 impl openidconnect::AdditionalClaims for OtherClaims {}
 
-/// The configured provider, its metadata read once.
+/// How long the provider's metadata (endpoints, signing keys) is used before it is read
+/// again, so that a provider rotating its keys is followed without a restart.
+const METADATA_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The configured provider, its metadata read on first use and then hourly.
 pub(crate) struct Eid {
     settings: EidSettings,
     http: openidconnect::reqwest::Client,
-    metadata: tokio::sync::OnceCell<CoreProviderMetadata>,
+    metadata: tokio::sync::RwLock<Option<(std::time::Instant, CoreProviderMetadata)>>,
 }
 
 impl Eid {
@@ -111,7 +115,7 @@ impl Eid {
         Ok(Self {
             settings,
             http,
-            metadata: tokio::sync::OnceCell::new(),
+            metadata: tokio::sync::RwLock::new(None),
         })
     }
 
@@ -127,19 +131,7 @@ impl Eid {
             openidconnect::EndpointMaybeSet,
         >,
     > {
-        let metadata = self
-            .metadata
-            .get_or_try_init(|| async {
-                let issuer = IssuerUrl::new(self.settings.issuer.clone())
-                    .map_err(|e| AppError::Internal(format!("e-ID issuer URL: {e}")))?;
-                CoreProviderMetadata::discover_async(issuer, &self.http)
-                    .await
-                    .map_err(|e| {
-                        AppError::Unavailable(format!("the national e-ID cannot be reached: {e}"))
-                    })
-            })
-            .await?
-            .clone();
+        let metadata = self.metadata().await?;
         let redirect = RedirectUrl::new(self.settings.redirect_url.clone())
             .map_err(|e| AppError::Internal(format!("e-ID redirect URL: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
@@ -151,15 +143,36 @@ impl Eid {
     }
 }
 
+impl Eid {
+    async fn metadata(&self) -> Result<CoreProviderMetadata> {
+        if let Some((read, metadata)) = &*self.metadata.read().await
+            && read.elapsed() < METADATA_TTL
+        {
+            return Ok(metadata.clone());
+        }
+        let issuer = IssuerUrl::new(self.settings.issuer.clone())
+            .map_err(|e| AppError::Internal(format!("e-ID issuer URL: {e}")))?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| {
+                AppError::Unavailable(format!("the national e-ID cannot be reached: {e}"))
+            })?;
+        *self.metadata.write().await = Some((std::time::Instant::now(), metadata.clone()));
+        Ok(metadata)
+    }
+}
+
 impl App {
     /// Whether a national e-ID provider is configured, and what to call it.
     pub fn eid_name(&self) -> Option<&str> {
         self.eid.as_deref().map(|e| e.settings.name.as_str())
     }
 
-    /// Starts a sign-in: the provider's URL to send the browser to. The state, nonce and
-    /// PKCE verifier are kept server-side, the state only as a hash.
-    pub async fn begin_eid_sign_in(&self, next: &str) -> Result<String> {
+    /// Starts a sign-in: the provider's URL to send the browser to, and the state, which the
+    /// caller binds to the browser (a cookie) so that the answer is only taken from the
+    /// browser that asked. The state, nonce and PKCE verifier are kept server-side, the state
+    /// only as a hash.
+    pub async fn begin_eid_sign_in(&self, next: &str) -> Result<(String, String)> {
         let eid = self.eid()?;
         let client = eid.client().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -183,17 +196,21 @@ impl App {
                 now - Duration::minutes(LOGIN_MINUTES),
             )
             .await?;
-        Ok(url.to_string())
+        Ok((url.to_string(), state.secret().clone()))
     }
 
     /// Finishes a sign-in from the provider's answer: takes the state (once), exchanges the
     /// code with the PKCE verifier, checks the ID token's signature, audience, expiry and
     /// nonce, reads the claims and opens a session. Returns the user, the session token and
     /// where to go next.
+    /// `browser_state` is the state the browser was given when it started (its cookie): only
+    /// that browser may finish, or someone could send a victim the answer to their own
+    /// sign-in and have the victim work in their account.
     pub async fn finish_eid_sign_in(
         &self,
         code: &str,
         state: &str,
+        browser_state: Option<&str>,
         client_info: &str,
     ) -> Result<(User, String, String)> {
         let eid = self.eid()?;
@@ -214,6 +231,14 @@ impl App {
                     "phiên đăng nhập đã hết hạn hoặc đã được dùng: vui lòng đăng nhập lại",
                 )
             })?;
+        if browser_state != Some(state) {
+            tracing::warn!("e-ID answer from a browser that did not start the sign-in");
+            return Err(invalid(
+                "state",
+                "this sign-in was started in another browser: start again here",
+                "phiên đăng nhập này được bắt đầu ở trình duyệt khác: vui lòng đăng nhập lại tại đây",
+            ));
+        }
         let client = eid.client().await?;
         let refused = |what: String| {
             tracing::warn!(reason = %what, "e-ID sign-in refused");
@@ -341,8 +366,10 @@ impl App {
     }
 
     /// A stable, opaque username for a personal identification number.
+    /// Keyed by the master key, not by a key in the database: a stolen database does not let
+    /// anyone try the 10^12 numbers against the usernames.
     async fn eid_username(&self, personal_id: &str) -> Result<String> {
-        let digest = self.keyed_hash("eid", personal_id).await?;
+        let digest = self.sealer()?.blind_index("eid username", personal_id);
         Ok(format!("eid-{}", &digest[..20]))
     }
 }

@@ -48,7 +48,7 @@ impl App {
                 "only administrators ask for elevated access".into(),
             ));
         }
-        let errors = privilege::check_request(reason, minutes, break_glass);
+        let errors = privilege::check_request(actor.role, reason, minutes, break_glass);
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -213,9 +213,36 @@ impl App {
         }
     }
 
+    /// The account a privileged tool works on: a system administrator's reach is every
+    /// account; an agency administrator's, the officials of their own subtree
+    /// who are not administrators or auditors.
+    async fn managed_account(&self, admin: &User, username: &str) -> Result<User> {
+        let target = self.user(username).await?;
+        let within = match admin.role {
+            Role::SystemAdmin => true,
+            Role::AgencyAdmin => {
+                !matches!(
+                    target.role,
+                    Role::SystemAdmin | Role::AgencyAdmin | Role::Auditor | Role::Citizen
+                ) && match &target.agency {
+                    Some(agency) => self.within_subtree(admin, agency).await?,
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        if within {
+            Ok(target)
+        } else {
+            Err(AppError::Forbidden(format!(
+                "{username} is outside what your role administers"
+            )))
+        }
+    }
+
     /// Lifts a sign-in lockout (privileged).
     pub async fn unlock_account(&self, admin: &User, username: &str) -> Result<()> {
-        let target = self.user(username).await?;
+        let target = self.managed_account(admin, username).await?;
         self.privileged(
             admin,
             "account_unlocked",
@@ -229,7 +256,7 @@ impl App {
     /// Removes an official's authenticator, so they set up a new one at their next sign-in
     /// (privileged); their sessions end.
     pub async fn reset_second_factor(&self, admin: &User, username: &str) -> Result<()> {
-        let target = self.user(username).await?;
+        let target = self.managed_account(admin, username).await?;
         if !target.role.needs_second_factor() {
             return Err(AppError::invalid(
                 "username",

@@ -49,13 +49,23 @@ impl MasterKey {
     }
 }
 
-/// The opened data keys, by id, and the one that seals.
+/// The opened data keys, by id, and the one that seals; and a key for blind indexes, derived
+/// from the master key, so that a stolen database does not hold it.
 pub(crate) struct Sealer {
     keys: HashMap<i64, XChaCha20Poly1305>,
     current: i64,
+    blind: [u8; 32],
 }
 
 const VERSION: &str = "v1";
+
+fn blind_key(master: &MasterKey) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(&master.0).expect("HMAC takes any key length");
+    mac.update(b"motcua blind index key");
+    mac.finalize().into_bytes().into()
+}
 
 fn encrypt(cipher: &XChaCha20Poly1305, plain: &[u8], context: &str) -> Result<String> {
     let mut nonce = [0u8; 24];
@@ -101,8 +111,10 @@ impl Sealer {
             rand::rng().fill_bytes(&mut key);
             // The id is not known before the insert: a new key's context is fixed instead.
             let wrapped = encrypt(&kek, &key, "data key")?;
-            let id = store.add_data_key(&wrapped).await?;
-            stored.push((id, wrapped));
+            store.add_data_key(&wrapped).await?;
+            // Read them all again: a node starting at the same moment may have added one too,
+            // and every node must seal with the same (newest) key.
+            stored = store.data_keys().await?;
         }
         let mut keys = HashMap::new();
         for (id, wrapped) in &stored {
@@ -118,7 +130,22 @@ impl Sealer {
             keys.insert(*id, XChaCha20Poly1305::new((&key).into()));
         }
         let current = stored.iter().map(|(id, _)| *id).max().unwrap_or_default();
-        Ok(Self { keys, current })
+        Ok(Self {
+            keys,
+            current,
+            blind: blind_key(master),
+        })
+    }
+
+    /// A keyed hash that finds a value without storing it (a blind index).
+    pub(crate) fn blind_index(&self, purpose: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.blind)
+            .expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        domain::text::hex(&mac.finalize().into_bytes())
     }
 
     /// `v1.<key id>.<base64 of nonce and ciphertext>`, bound to `context`.
@@ -242,7 +269,11 @@ mod tests {
         let mut keys = HashMap::new();
         keys.insert(1, XChaCha20Poly1305::new((&[7u8; 32]).into()));
         keys.insert(2, XChaCha20Poly1305::new((&[9u8; 32]).into()));
-        Sealer { keys, current: 2 }
+        Sealer {
+            keys,
+            current: 2,
+            blind: [1u8; 32],
+        }
     }
 
     #[test]

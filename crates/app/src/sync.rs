@@ -29,11 +29,12 @@ fn portal_time(at: DateTime<Utc>) -> String {
 
 impl App {
     /// The changes after `cursor` (empty or "0" for the start), for the national portal's
-    /// sync client and the auditors; a system administrator reads it only under an
-    /// elevation (it names applicants), and each page read is then logged.
+    /// sync client; it names applicants across every agency, so a system administrator reads
+    /// it only under an elevation, each page read logged, and auditors read dossiers through
+    /// their own subtree instead.
     pub async fn sync_feed(&self, actor: &User, cursor: &str, limit: i64) -> Result<SyncPage> {
         match actor.role {
-            Role::ExchangeClient | Role::Auditor => {}
+            Role::ExchangeClient => {}
             Role::SystemAdmin => {
                 self.privileged(
                     actor,
@@ -45,7 +46,7 @@ impl App {
             }
             role => {
                 return Err(AppError::Forbidden(format!(
-                    "the national sync feed is for its exchange client and auditors, not the {} role",
+                    "the national sync feed is for its exchange client, not the {} role",
                     role.code()
                 )));
             }

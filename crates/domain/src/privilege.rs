@@ -14,6 +14,8 @@ use crate::user::{Role, User};
 pub const MAX_MINUTES: i64 = 8 * 60;
 pub const MAX_BREAK_GLASS_MINUTES: i64 = 60;
 pub const MIN_MINUTES: i64 = 5;
+/// A request not approved within this many hours lapses.
+pub const PENDING_HOURS: i64 = 24;
 const MIN_REASON_CHARS: usize = 15;
 
 /// An elevation as stored.
@@ -60,7 +62,10 @@ impl Elevation {
             return ElevationState::Closed;
         }
         match self.expires_at() {
-            None => ElevationState::Pending,
+            None if now < self.requested_at + Duration::hours(PENDING_HOURS) => {
+                ElevationState::Pending
+            }
+            None => ElevationState::Expired,
             Some(end) if now < end => ElevationState::Active,
             Some(_) => ElevationState::Expired,
         }
@@ -95,9 +100,22 @@ pub fn may_approve(role: Role) -> bool {
     role == Role::SystemAdmin
 }
 
-/// Checks a request: a reason others can judge, a duration within the limits.
-pub fn check_request(reason: &str, minutes: i64, break_glass: bool) -> Vec<InvalidField> {
+/// Checks a request: a reason others can judge, a duration within the limits; break-glass
+/// (any agency's dossiers) only for system administrators.
+pub fn check_request(
+    role: Role,
+    reason: &str,
+    minutes: i64,
+    break_glass: bool,
+) -> Vec<InvalidField> {
     let mut errors = Vec::new();
+    if break_glass && role != Role::SystemAdmin {
+        errors.push(InvalidField::bilingual(
+            "break_glass",
+            "only system administrators ask for break-glass access",
+            "chỉ quản trị hệ thống được xin truy cập khẩn cấp",
+        ));
+    }
     if reason.trim().chars().count() < MIN_REASON_CHARS {
         errors.push(InvalidField::bilingual(
             "reason",
@@ -212,6 +230,11 @@ mod tests {
         let mut e = elevation(false);
         let t0 = e.requested_at;
         assert_eq!(e.state(t0), ElevationState::Pending);
+        assert_eq!(
+            e.state(t0 + Duration::hours(PENDING_HOURS)),
+            ElevationState::Expired,
+            "a request nobody approves lapses"
+        );
         e.approvers.push("b".into());
         e.granted_at = Some(t0 + Duration::minutes(2));
         assert_eq!(e.state(t0 + Duration::minutes(3)), ElevationState::Active);
@@ -250,14 +273,15 @@ mod tests {
 
     #[test]
     fn requests_need_a_reason_and_a_bounded_time() {
-        assert!(check_request("restore a locked account", 30, false).is_empty());
-        assert_eq!(check_request("because", 30, false).len(), 1);
-        assert_eq!(check_request("restore a locked account", 4, false).len(), 1);
-        assert_eq!(
-            check_request("restore a locked account", 481, false).len(),
-            1
-        );
-        assert_eq!(check_request("restore a locked account", 61, true).len(), 1);
+        let admin = Role::SystemAdmin;
+        let reason = "restore a locked account";
+        assert!(check_request(admin, reason, 30, false).is_empty());
+        assert_eq!(check_request(admin, "because", 30, false).len(), 1);
+        assert_eq!(check_request(admin, reason, 4, false).len(), 1);
+        assert_eq!(check_request(admin, reason, 481, false).len(), 1);
+        assert_eq!(check_request(admin, reason, 61, true).len(), 1);
+        assert!(check_request(admin, reason, 30, true).is_empty());
+        assert_eq!(check_request(Role::AgencyAdmin, reason, 30, true).len(), 1);
     }
 
     #[test]

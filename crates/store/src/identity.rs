@@ -169,7 +169,8 @@ pub trait IdentityStore: Send + Sync {
         with_withheld: bool,
         limit: i64,
     ) -> Result<Vec<AccessEntry>>;
-    /// Withholds an access record from its subject until a date; false if there is none.
+    /// Withholds an access record from its subject until a date, once, and never a record of
+    /// the withholder's own read; false if no record qualifies.
     async fn withhold_access(
         &self,
         id: i64,
@@ -617,7 +618,7 @@ macro_rules! impl_identity {
                 let done = sqlx::query(
                     "UPDATE access_log SET withheld_until = $2, withheld_by = $3,
                        withheld_reason = $4
-                     WHERE id = $1",
+                     WHERE id = $1 AND withheld_until IS NULL AND reader <> $3",
                 )
                 .bind(id)
                 .bind(until)

@@ -67,11 +67,20 @@ struct Next {
     next: Option<String>,
 }
 
-/// Only local paths: never an open redirect.
+/// Only local paths: never an open redirect (browsers drop tabs and line breaks from a
+/// URL, so `/\t/evil.example` would become `//evil.example`).
 pub(crate) fn local_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/dossiers".into())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(char::is_control)
+    })
+    .unwrap_or_else(|| "/dossiers".into())
 }
+
+/// Binds an e-ID sign-in to the browser that started it.
+const EID_COOKIE: &str = "motcua_eid";
 
 async fn sign_in_page(
     State(state): State<AppState>,
@@ -258,12 +267,19 @@ async fn eid_start(
     lang: Lang,
     Query(q): Query<Next>,
 ) -> Result<Response, PageError> {
-    let url = state
+    let (url, oidc_state) = state
         .app
         .begin_eid_sign_in(&local_next(q.next))
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    Ok(Redirect::to(&url).into_response())
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::cookie_header(EID_COOKIE, &oidc_state, 600, state.https),
+        )],
+        Redirect::to(&url),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -298,16 +314,27 @@ async fn eid_callback(
             "Phản hồi từ hệ thống định danh điện tử không đầy đủ. Vui lòng thử lại.",
         ));
     };
+
     let (_, token, next) = state
         .app
-        .finish_eid_sign_in(&code, &oidc_state, &client_of(&headers))
+        .finish_eid_sign_in(
+            &code,
+            &oidc_state,
+            session::cookie(&headers, EID_COOKIE).as_deref(),
+            &client_of(&headers),
+        )
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    Ok((
-        [(header::SET_COOKIE, session_cookie(&state, &token))],
-        Redirect::to(&local_next(Some(next))),
-    )
-        .into_response())
+    let mut response = Redirect::to(&local_next(Some(next))).into_response();
+    for cookie in [
+        session_cookie(&state, &token),
+        session::cookie_header(EID_COOKIE, "", 0, state.https),
+    ] {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
 }
 
 // ---- my account ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::Failure;
 use crate::i18n::Lang;
 use crate::pages::PageError;
-use crate::session::{COOKIE, PENDING_COOKIE, cookie};
+use crate::session::{COOKIE, PENDING_COOKIE, cookie, same_origin};
 
 pub const FIELD: &str = "csrf";
 /// The same token as a header, for scripts that post forms.
@@ -27,15 +27,27 @@ fn session_of(headers: &HeaderMap) -> Option<String> {
 
 /// Checks form posts and marks forms in pages.
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let checked = request.method() == Method::POST && !request.uri().path().starts_with("/api/");
+    let lang = Lang::from_headers(request.headers());
+    if checked && !same_origin(request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "form posted from another site");
+        return refusal(
+            lang,
+            "cross-site",
+            "A form from another site was refused",
+            "Biểu mẫu gửi từ trang khác bị từ chối",
+        );
+    }
     let Some(session) = session_of(request.headers()) else {
         return next.run(request).await;
     };
-    let Ok(expected) = state.app.csrf_token(&session).await else {
-        return next.run(request).await;
+    let expected = match state.app.csrf_token(&session).await {
+        Ok(token) => token,
+        // Without the key no token can be checked: refuse the post rather than let it by.
+        Err(e) if checked => return PageError::new(lang, e).into_response(),
+        Err(_) => return next.run(request).await,
     };
-    let checked = request.method() == Method::POST && !request.uri().path().starts_with("/api/");
     let request = if checked {
-        let lang = Lang::from_headers(request.headers());
         let (parts, body) = request.into_parts();
         let limit = state.app.upload_limit().saturating_mul(4) + 1024 * 1024;
         let bytes = match axum::body::to_bytes(body, limit).await {
@@ -48,7 +60,12 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         };
         if !sent.is_some_and(|sent| constant_time_eq(sent.as_bytes(), expected.as_bytes())) {
             tracing::warn!(path = %parts.uri.path(), "form without a valid anti-forgery token");
-            return refused(lang);
+            return refusal(
+                lang,
+                "form-expired",
+                "This form has expired or did not come from this portal",
+                "Biểu mẫu đã hết hạn hoặc không được gửi từ cổng này",
+            );
         }
         Request::from_parts(parts, Body::from(bytes))
     } else {
@@ -82,15 +99,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn refused(lang: Lang) -> Response {
+fn refusal(
+    lang: Lang,
+    slug: &'static str,
+    title: &'static str,
+    title_vi: &'static str,
+) -> Response {
     PageError::new(
         lang,
         Failure {
             status: StatusCode::FORBIDDEN,
-            slug: "form-expired",
-            title: "This form has expired or did not come from this portal",
-            title_vi: "Biểu mẫu đã hết hạn hoặc không được gửi từ cổng này",
-            detail: "Open the page again and send the form from there. / Mở lại trang và gửi biểu mẫu từ đó."
+            slug,
+            title,
+            title_vi,
+            detail: "Open the page on this portal and send the form from there. / Mở trang trên cổng này và gửi biểu mẫu từ đó."
                 .into(),
             invalid: Vec::new(),
         },

@@ -1,6 +1,6 @@
 //! Browser sessions: a token in an HttpOnly cookie, the same kind of token the API takes as a
-//! bearer. Forms are protected against cross-site posts by SameSite=Lax cookies and by
-//! refusing a POST whose Origin is another site.
+//! bearer. Forms are protected against cross-site posts by SameSite=Lax cookies, by refusing
+//! a POST whose Origin is another site and by anti-forgery tokens (both in `csrf.rs`).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::user::User;
 
 use crate::AppState;
-use crate::error::Failure;
 use crate::i18n::Lang;
 
 pub const COOKIE: &str = "motcua_session";
@@ -58,20 +57,6 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        if parts.method == Method::POST && !same_origin(parts) {
-            let lang = Lang::from_request_parts(parts, state)
-                .await
-                .unwrap_or_default();
-            let failure = Failure {
-                status: axum::http::StatusCode::FORBIDDEN,
-                slug: "cross-site",
-                title: "A form from another site was refused",
-                title_vi: "Biểu mẫu gửi từ trang khác bị từ chối",
-                detail: "Open the page on this portal and send the form again.".into(),
-                invalid: Vec::new(),
-            };
-            return Err(crate::pages::PageError::new(lang, failure).into_response());
-        }
         let to_sign_in = || {
             let next = parts
                 .uri
@@ -104,16 +89,11 @@ impl FromRequestParts<AppState> for SignedIn {
 /// Whether a POST comes from this site: its Origin (sent by every current browser on a
 /// POST) names the host the request was sent to. Requests without Origin are not from a
 /// browser form on another site.
-fn same_origin(parts: &Parts) -> bool {
-    let Some(origin) = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = parts
-        .headers
+    let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();

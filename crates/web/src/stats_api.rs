@@ -144,7 +144,7 @@ struct SyncParams {
 /// commit order, as the portal's dossier-sync records (MaHoSo, MaTTHC, TenTTHC, MaLinhVuc,
 /// ChuHoSo, LoaiDoiTuong, NgayTiepNhan, NgayHenTra, NgayTra, TrangThaiHoSo 1–10,
 /// KenhThucHien, DonViXuLy, …; dates `yyyyMMddHHmmss` in Vietnam). Pass the returned
-/// `cursor` back to continue. For system administrators and auditors.
+/// `cursor` back to continue. For its exchange client (a system administrator under an elevation).
 #[utoipa::path(
     get, path = "/api/v1/sync/dossiers",
     params(

@@ -254,6 +254,16 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
             .contains("bị hủy hoặc từ chối")
     );
 
+    // The answer to someone else's sign-in, opened in her browser (a forged sign-in link),
+    // does not sign her in to their account.
+    let attacker = browser();
+    let planted = through_provider(&t, &attacker, HUNG).await;
+    let victim = browser();
+    let response = victim.get(&planted).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("trình duyệt khác"));
+    assert_eq!(page(&t, &victim, "/account").await.0, 303);
+
     // She submits a dossier that needs level 2.
     let response = apply_in_browser(&t, &b).await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
@@ -385,6 +395,21 @@ async fn a_citizen_signs_in_with_the_national_e_id(db: Db) {
         .await
         .unwrap();
     assert_eq!(withheld.status(), 303);
+    let again = form_post(&t, &auditor, &action)
+        .await
+        .form(&[
+            ("subject", username.as_str()),
+            ("until", until.as_str()),
+            ("reason", reason),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        409,
+        "a withholding is not extended by doing it again"
+    );
     let (_, account) = page(&t, &b, "/account").await;
     assert_eq!(
         account.matches("Phạm Văn Dũng").count(),

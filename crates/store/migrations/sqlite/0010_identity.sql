@@ -23,6 +23,10 @@ ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
 ALTER TABLE users ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN locked_until TIMESTAMP;
 
+-- Browser sessions made before sessions had a kind (12 hours; API tokens last a day or
+-- more) end here: everyone signs in again, officials with their second factor.
+DELETE FROM api_tokens WHERE julianday(expires_at) - julianday(created_at) < 0.95;
+
 -- A token is an API token, a browser session, or a sign-in waiting for its second factor.
 ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';
 ALTER TABLE api_tokens ADD COLUMN assurance SMALLINT NOT NULL DEFAULT 0;
