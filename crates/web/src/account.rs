@@ -591,3 +591,25 @@ async fn withhold(
     ))
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::local_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        let next = |s: &str| local_next(Some(s.into()));
+        assert_eq!(next("/dossiers/X?a=1"), "/dossiers/X?a=1");
+        for away in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "evil",
+        ] {
+            assert_eq!(next(away), "/dossiers", "{away:?}");
+        }
+        assert_eq!(local_next(None), "/dossiers");
+    }
+}
