@@ -369,6 +369,8 @@ struct AccountPage {
     /// What the national e-ID vouched for, masked: (label Vi, label En, value).
     identity: Vec<(&'static str, &'static str, String)>,
     sessions: Vec<SessionView>,
+    /// The pages this role works on: (address, Vietnamese, English).
+    links: Vec<(&'static str, &'static str, &'static str)>,
     show_access: bool,
     accesses: Vec<AccessView>,
 }
@@ -463,9 +465,39 @@ async fn account_page(
         assurance: user.assurance.level(),
         identity,
         sessions: session_views(sessions, &signed.token),
+        links: links_for(user.role),
         show_access,
         accesses: access_views(lang, accesses),
     }))
+}
+
+fn links_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut links = Vec::new();
+    if role.reads_agency_dossiers() || role == Role::Citizen {
+        links.push(("/dossiers", "Hồ sơ", "Dossiers"));
+    }
+    if matches!(
+        role,
+        Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor
+    ) {
+        links.push(("/dashboard", "Bảng điều hành", "Dashboard"));
+    }
+    if matches!(role, Role::AgencyAdmin | Role::SystemAdmin) {
+        links.push(("/admin", "Quyền quản trị", "Administrator access"));
+    }
+    if role == Role::Auditor {
+        links.push((
+            "/audit/access",
+            "Nhật ký truy cập dữ liệu",
+            "Data access logs",
+        ));
+        links.push((
+            "/audit/privileged",
+            "Nhật ký đặc quyền",
+            "Privileged access log",
+        ));
+    }
+    links
 }
 
 async fn end_session(

@@ -502,6 +502,10 @@ async fn dossier_list(
     Query(q): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let user = &signed.user;
+    // Administrators read no dossiers: their page is the one for elevations and tools.
+    if matches!(user.role, Role::SystemAdmin | Role::AgencyAdmin) {
+        return Ok(Redirect::to("/admin").into_response());
+    }
     let official = user.role.is_official();
     let wanted = q.status.as_deref().and_then(Status::from_code);
     let status = match (official, q.status.as_deref()) {
@@ -621,6 +625,8 @@ struct DossierPage {
     form: Vec<(String, String)>,
     /// Identifiers and contact details are masked: a link shows them (and is recorded).
     masked: bool,
+    /// For auditors: the applicant's access log.
+    audit_href: Option<String>,
     files: Vec<(String, String, String, String)>,
     steps: Vec<(String, String, String)>,
     timeline: Vec<TimelineEntry>,
@@ -819,6 +825,12 @@ async fn dossier_view(
         lookup_secret: ctx.lookup_secret.clone(),
         official: user.role.is_official(),
         masked: !ctx.revealed && ctx.served.form.fields.iter().any(|f| f.personal),
+        audit_href: (user.role == Role::Auditor).then(|| {
+            format!(
+                "/audit/access?subject={}",
+                urlencoding::encode(&d.applicant)
+            )
+        }),
         form,
         files,
         steps,

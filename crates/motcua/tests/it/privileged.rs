@@ -78,7 +78,12 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
         page(&t, &admin, &format!("/dossiers/{dossier}")).await.0,
         404
     );
-    assert_eq!(page(&t, &admin, "/dossiers").await.0, 403);
+    let to_admin = admin.get(t.url("/dossiers")).send().await.unwrap();
+    assert_eq!(
+        to_admin.headers()["location"],
+        "/admin",
+        "their page is /admin"
+    );
 
     // Asking needs a real reason and a bounded time.
     let (status, _) = post_form(
@@ -207,6 +212,13 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
     // The auditors see all of it, read-only, with the break-glass grant as an alert; nobody
     // else does.
     assert_eq!(page(&t, &admin, "/audit/privileged").await.0, 403);
+    let (_, account) = page(&t, &auditor, "/account").await;
+    assert!(account.contains("href=\"/audit/privileged\"") && !account.contains("href=\"/admin\""));
+    let (_, read) = page(&t, &auditor, &format!("/dossiers/{dossier}")).await;
+    assert!(
+        read.contains("/audit/access?subject=demo-citizen"),
+        "the applicant's log, one click away"
+    );
     let (status, log) = page(&t, &auditor, "/audit/privileged").await;
     assert_eq!(status, 200);
     assert!(log.contains("Chuỗi băm của nhật ký nguyên vẹn"), "{log}");
