@@ -225,6 +225,7 @@ impl App {
             )
             .await?
             .ok_or_else(|| {
+                tracing::warn!("e-ID answer with an unknown, used or expired state");
                 invalid(
                     "state",
                     "this sign-in has expired or was already used: start again",
