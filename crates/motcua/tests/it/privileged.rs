@@ -264,3 +264,65 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
         "refused attempts change nothing, so they log nothing"
     );
 }
+
+on_both_backends!(agency_administrators_reach_only_their_own_officials);
+async fn agency_administrators_reach_only_their_own_officials(db: Db) {
+    let t = spawn(db, true).await;
+    t.app
+        .upsert_users(&[domain::user::User {
+            username: "ward-admin".into(),
+            full_name: "Quản trị phường Hồng Bàng".into(),
+            role: domain::user::Role::AgencyAdmin,
+            agency: Some(domain::AgencyCode::parse("001.00.00.H31").unwrap()),
+            assurance: Default::default(),
+        }])
+        .await
+        .unwrap();
+    t.app
+        .set_password(&["ward-admin".into()], "demo")
+        .await
+        .unwrap();
+    t.app
+        .set_totp_secret("ward-admin", app::DEMO_TOTP_SECRET)
+        .await
+        .unwrap();
+    let ward = browser();
+    assert_eq!(sign_in(&t, &ward, "ward-admin", "demo").await, 303);
+    let approver = browser();
+    assert_eq!(sign_in(&t, &approver, "demo-admin-2", "demo").await, 303);
+
+    // Break-glass is not theirs to ask for; a standard elevation is.
+    let (status, _) = post_form(
+        &t,
+        &ward,
+        "/admin/elevations",
+        &[
+            ("reason", "sự cố: cần xem hồ sơ để khôi phục dữ liệu"),
+            ("minutes", "30"),
+            ("break_glass", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let id = ask(&t, &ward, "mở khóa tài khoản cán bộ phường", "30", false).await;
+    let approve = format!("/admin/elevations/{id}/approve");
+    assert_eq!(post_form(&t, &approver, &approve, &[]).await.0, 303);
+
+    // Elevated, their tools reach the ward's officials, not another branch, not
+    // administrators or auditors.
+    let unlock = |user: &'static str| {
+        let (t, ward) = (&t, &ward);
+        async move {
+            post_form(t, ward, "/admin/accounts/unlock", &[("username", user)])
+                .await
+                .0
+        }
+    };
+    assert_eq!(unlock("demo-handler").await, 303);
+    assert_eq!(unlock("demo-handler-province").await, 403);
+    assert_eq!(unlock("demo-admin").await, 403);
+    assert_eq!(unlock("demo-auditor").await, 403);
+
+    // The exchange client uses API tokens; the sign-in page is not for it.
+    assert_eq!(sign_in(&t, &browser(), "demo-sync", "demo").await, 403);
+}
