@@ -13,9 +13,7 @@ use domain::dossier::{Action, ChainError, Dossier, EventRecord, NewDossier, Stat
 use domain::service::RESULT_DOCUMENT;
 use domain::user::{Role, User};
 use domain::{AgencyCode, Channel, OnlineService, ProcedureCode, TimeUnit};
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::Sha256;
 
 use crate::services::Served;
 
@@ -219,6 +217,7 @@ impl App {
             }
         }
         let mut files = Vec::new();
+        let mut design = None;
         if let Some(p) = &procedure {
             let served = self.served(p).await?;
             let needed = served.design.min_assurance;
@@ -244,6 +243,7 @@ impl App {
                     &mut errors,
                 )
                 .await?;
+            design = Some(served);
         }
         if actor.role == Role::Reception {
             let visible = match &agency {
@@ -270,7 +270,11 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let (procedure, agency) = (procedure.expect("checked"), agency.expect("checked"));
+        let (procedure, agency, served) = (
+            procedure.expect("checked"),
+            agency.expect("checked"),
+            design.expect("checked with the procedure"),
+        );
         let key = self.lookup_key().await?;
         let new = NewDossier {
             procedure: procedure.code.clone(),
@@ -279,7 +283,7 @@ impl App {
             channel: request.channel,
             applicant,
             submitted_by: actor.username.clone(),
-            form: self.seal_personal(&self.served(&procedure).await?.form.fields, request.form)?,
+            form: self.seal_personal(&served.form.fields, request.form)?,
             attachments: files,
             submitted_at: Utc::now(),
         };
@@ -976,23 +980,17 @@ pub(crate) fn processing_time(
         .find_map(|t| Some((t.amount?.ceil().max(0.0) as u32, t.unit?)))
 }
 
-/// The receipt's lookup secret: 8 characters derived from the dossier code with the server's
-/// key, so it can be printed again and never needs storing.
 /// HMAC-SHA-256 of `data` under the installation's secret key, kept apart per purpose.
 pub(crate) fn keyed_digest(key: &str, purpose: &str, data: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(format!("{purpose}:{key}").as_bytes())
-        .expect("HMAC takes any key length");
-    mac.update(data.as_bytes());
-    domain::text::hex(&mac.finalize().into_bytes())
+    let key = format!("{purpose}:{key}");
+    domain::text::hex(&crate::hmac_sha256(key.as_bytes(), &[data.as_bytes()]))
 }
 
+/// The receipt's lookup secret: 8 characters derived from the dossier code with the server's
+/// key, so it can be printed again and never needs storing.
 pub(crate) fn lookup_secret(key: &str, code: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(code.as_bytes());
-    mac.finalize()
-        .into_bytes()
+    crate::hmac_sha256(key.as_bytes(), &[code.as_bytes()])
         .iter()
         .take(8)
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)

@@ -60,11 +60,7 @@ pub(crate) struct Sealer {
 const VERSION: &str = "v1";
 
 fn blind_key(master: &MasterKey) -> [u8; 32] {
-    use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<sha2::Sha256> as Mac>::new_from_slice(&master.0).expect("HMAC takes any key length");
-    mac.update(b"motcua blind index key");
-    mac.finalize().into_bytes().into()
+    crate::hmac_sha256(&master.0, &[b"motcua blind index key"])
 }
 
 fn encrypt(cipher: &XChaCha20Poly1305, plain: &[u8], context: &str) -> Result<String> {
@@ -139,13 +135,10 @@ impl Sealer {
 
     /// A keyed hash that finds a value without storing it (a blind index).
     pub(crate) fn blind_index(&self, purpose: &str, value: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.blind)
-            .expect("HMAC takes any key length");
-        mac.update(purpose.as_bytes());
-        mac.update(b"\0");
-        mac.update(value.as_bytes());
-        domain::text::hex(&mac.finalize().into_bytes())
+        domain::text::hex(&crate::hmac_sha256(
+            &self.blind,
+            &[purpose.as_bytes(), b"\0", value.as_bytes()],
+        ))
     }
 
     /// `v1.<key id>.<base64 of nonce and ciphertext>`, bound to `context`.

@@ -235,19 +235,13 @@ async fn second_factor(
         .verify_second_factor(&token, &form.code, &client_of(&headers))
         .await
     {
-        Ok((_, session_token)) => {
-            let mut response = Redirect::to(&next).into_response();
-            let cookies = response.headers_mut();
-            for cookie in [
+        Ok((_, session_token)) => Ok(session::redirect_setting(
+            &next,
+            &[
                 session_cookie(&state, &session_token),
                 session::cookie_header(PENDING_COOKIE, "", 0, https),
-            ] {
-                if let Ok(value) = cookie.parse() {
-                    cookies.append(header::SET_COOKIE, value);
-                }
-            }
-            Ok(response)
-        }
+            ],
+        )),
         Err(app::AppError::Unauthorized) => Ok(restart_sign_in(&next)),
         Err(app::AppError::Invalid(fields)) => {
             let error = fields.first().map(|f| reason(lang, f));
@@ -325,16 +319,13 @@ async fn eid_callback(
         )
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    let mut response = Redirect::to(&local_next(Some(next))).into_response();
-    for cookie in [
-        session_cookie(&state, &token),
-        session::cookie_header(EID_COOKIE, "", 0, state.https),
-    ] {
-        if let Ok(value) = cookie.parse() {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    Ok(response)
+    Ok(session::redirect_setting(
+        &local_next(Some(next)),
+        &[
+            session_cookie(&state, &token),
+            session::cookie_header(EID_COOKIE, "", 0, state.https),
+        ],
+    ))
 }
 
 // ---- my account ------------------------------------------------------------------------------

@@ -47,6 +47,17 @@ pub fn clear_cookie(https: bool) -> String {
     cookie_header(COOKIE, "", 0, https)
 }
 
+/// A redirect that sets several cookies (one `Set-Cookie` each).
+pub fn redirect_setting(to: &str, cookies: &[String]) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    for cookie in cookies {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
 /// A signed-in person; pages that need one send others to the sign-in page and back.
 pub struct SignedIn {
     pub user: User,
