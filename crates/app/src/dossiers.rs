@@ -75,6 +75,12 @@ pub struct ActionInput {
     pub comment: Option<String>,
     /// How the result goes back to the applicant.
     pub return_method: Option<ReturnMethod>,
+    /// A fee request's amount, where neither the design nor the catalogue gives one.
+    pub amount_vnd: Option<i64>,
+    /// A fee request's exempt target group, as the official checked it.
+    pub exemption: Option<String>,
+    /// A refund's payment (by default the last paid one).
+    pub payment: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -410,7 +416,11 @@ impl App {
             .filter(|r| !r.is_empty());
         let needs_reason = matches!(
             action,
-            Action::Refuse | Action::RequestSupplement | Action::Stop | Action::ApologizeAndExtend
+            Action::Refuse
+                | Action::RequestSupplement
+                | Action::Stop
+                | Action::ApologizeAndExtend
+                | Action::Refund
         );
         if needs_reason && reason.is_none() {
             return Err(AppError::invalid(
@@ -433,10 +443,11 @@ impl App {
             .state
             .apply(action)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
-        let (_, served) = self
+        let (procedure, served) = self
             .served_for(&dossier.procedure, dossier.procedure_version)
             .await?;
         let now = Utc::now();
+        let mut effects = store::ActionEffects::default();
         let mut next = Dossier {
             state,
             ..dossier.clone()
@@ -546,6 +557,24 @@ impl App {
                     next.agency = receiving;
                 }
             }
+            Action::RequestPayment => {
+                let assessment = self.assess_fees(&dossier, &procedure, &served, &input)?;
+                payload.insert("amount_vnd".into(), assessment.total_vnd.into());
+                payload.insert("fees".into(), serde_json::json!(assessment.lines));
+                if let Some(group) = assessment.exemption {
+                    payload.insert("exemption".into(), group.into());
+                }
+            }
+            Action::Refund => {
+                let paid = self.refundable(&dossier.code, input.payment).await?;
+                payload.insert("payment".into(), paid.id.into());
+                payload.insert("amount_vnd".into(), paid.amount_vnd.into());
+                effects.payment = Some(store::PaymentChange::Refund {
+                    id: paid.id,
+                    reason: reason.unwrap_or_default().to_owned(),
+                    at: now,
+                });
+            }
             Action::Return => {
                 let method = input.return_method.unwrap_or(ReturnMethod::Online);
                 payload.insert("method".into(), method.code().into());
@@ -604,6 +633,9 @@ impl App {
         if matches!(next.state.status, Status::Stopped | Status::Withdrawn) {
             next.paused_at = None;
         }
+        effects.notices = self
+            .applicant_notices(&procedure, &next, action, &payload)
+            .await?;
         let event = EventRecord {
             dossier_code: dossier.code.clone(),
             sequence: 0,
@@ -625,6 +657,7 @@ impl App {
                 event,
                 &files,
                 &domain::stats::Tally::of(&dossier),
+                effects,
             )
             .await?;
         Ok(self.present(actor, stored, false))

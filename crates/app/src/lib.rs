@@ -11,7 +11,10 @@ mod drafts;
 mod eid;
 mod error;
 mod files;
+mod jobs;
+mod notify;
 mod open_data;
+mod payments;
 mod privilege;
 mod sealing;
 mod service_index;
@@ -20,6 +23,7 @@ mod sheets;
 mod stats;
 mod sync;
 mod virus_scan;
+pub mod vnpay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -46,7 +50,13 @@ pub use drafts::SaveDraft;
 pub use eid::{ClaimNames, EidIdentity, EidSettings};
 pub use error::AppError;
 pub use files::MAX_UPLOAD_BYTES;
+pub use jobs::JobSettings;
+pub use notify::{NotifySettings, SmtpSettings, WebhookSettings, backoff, vietnam_time};
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
+pub use payments::{
+    FeeRequest, PROVIDER_ACTOR, PaymentSettings, Reconciliation, ReturnView, SANDBOX_PATH,
+    SandboxOrder, VnpaySettings, fee_request,
+};
 pub use privilege::{AdminView, PrivilegedReport};
 pub use sealing::{MasterKey, mask};
 pub use search::{Card, Facets, Hit};
@@ -58,6 +68,7 @@ pub use stats::{
 };
 pub use store::Approval;
 pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
+pub use store::{Contact, DeliveryStatus, Notification, Payment, PaymentStatus};
 pub use sync::{MAX_SYNC_PAGE, SyncPage};
 pub use virus_scan::{ScannerAddress, Verdict, VirusScanner};
 
@@ -86,6 +97,14 @@ pub struct App {
     sealer: Option<Arc<sealing::Sealer>>,
     /// Scans uploads for malware, when a ClamAV daemon is configured.
     scanner: Option<Arc<VirusScanner>>,
+    /// Where people reach this portal (links in messages, the payment provider's return).
+    public_url: Arc<str>,
+    /// The payment provider, when online payment is configured.
+    provider: Option<Arc<payments::Provider>>,
+    /// The providers notifications go out through.
+    notifier: Arc<notify::Notifier>,
+    /// For calls to other systems (the webhook provider; the sandbox's IPN).
+    http: reqwest::Client,
 }
 
 #[derive(Debug, Default)]
@@ -122,6 +141,10 @@ impl App {
             eid: None,
             sealer: None,
             scanner: None,
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            provider: None,
+            notifier: Arc::new(notify::Notifier::new(NotifySettings::default())?),
+            http: reqwest::Client::new(),
             store,
             index,
             lookups: Arc::default(),
@@ -137,6 +160,17 @@ impl App {
     pub fn with_eid(mut self, settings: EidSettings) -> Result<Self> {
         self.eid = Some(Arc::new(eid::Eid::new(settings)?));
         Ok(self)
+    }
+
+    /// Where people reach this portal, without a trailing slash; set before
+    /// [`App::with_payments`], whose sandbox lives there.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Scans every upload with this ClamAV daemon.

@@ -31,6 +31,12 @@ pub struct DossierContext {
     /// Identifiers and contact details are in the clear (the applicant, a printed form, or an
     /// official who asked); otherwise masked.
     pub revealed: bool,
+    /// The fee request the dossier awaits now, if any.
+    pub fee_due: Option<crate::FeeRequest>,
+    /// Its orders at the payment provider, oldest first.
+    pub payments: Vec<store::Payment>,
+    /// The notifications sent about it, with their delivery status.
+    pub notifications: Vec<store::Notification>,
 }
 
 /// One workflow step: when it is due and when it was done.
@@ -76,7 +82,15 @@ impl App {
         let files = self.store.dossier_attachments(code).await?;
         let lookup_secret = crate::dossiers::lookup_secret(&self.lookup_key().await?, code);
         let steps = self.step_plan(&dossier, &procedure, &served, &events);
+        let fee_due = (dossier.state.status == domain::dossier::Status::PaymentRequested)
+            .then(|| crate::fee_request(&events))
+            .flatten();
+        let payments = self.store.dossier_payments(code).await?;
+        let notifications = self.store.dossier_notifications(code).await?;
         Ok(DossierContext {
+            fee_due,
+            payments,
+            notifications,
             dossier,
             events,
             procedure,

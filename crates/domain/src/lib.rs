@@ -8,6 +8,8 @@ pub mod attachment;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossier;
+pub mod fees;
+pub mod notify;
 pub mod privilege;
 pub mod procedure;
 pub mod service;

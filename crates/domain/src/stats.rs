@@ -267,7 +267,7 @@ fn flows(event: &EventRecord, payload: &serde_json::Value, before: &Tally) -> Ve
             ],
             None => Vec::new(),
         },
-        Action::Supplement | Action::RequestPayment => Vec::new(),
+        Action::Supplement | Action::RequestPayment | Action::Refund => Vec::new(),
     }
 }
 

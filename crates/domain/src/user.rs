@@ -95,6 +95,7 @@ impl Role {
                     | RequestSupplement
                     | RequestPayment
                     | ConfirmPayment
+                    | Refund
                     | ApologizeAndExtend
                     | Stop
             ),

@@ -18,6 +18,9 @@ pub struct Config {
     pub identity: Identity,
     pub security: Security,
     pub limits: web::Limits,
+    pub payment: app::PaymentSettings,
+    pub notify: app::NotifySettings,
+    pub jobs: app::JobSettings,
     pub log: Log,
 }
 
@@ -77,6 +80,9 @@ pub struct Server {
     /// True when people reach the portal over HTTPS (behind a TLS proxy): cookies are then
     /// marked Secure and responses carry HSTS.
     pub https: bool,
+    /// The address people reach the portal at, for links in messages and the payment
+    /// provider's return; unset: `http://` and `addr`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +110,7 @@ impl Default for Config {
                 data_dir: PathBuf::from("data"),
                 index_refresh_secs: 10,
                 https: false,
+                public_url: None,
             },
             database: Database {
                 url: None,
@@ -126,6 +133,15 @@ impl Default for Config {
             identity: Identity::default(),
             security: Security::default(),
             limits: web::Limits::default(),
+            payment: app::PaymentSettings {
+                sandbox: false,
+                vnpay: app::VnpaySettings {
+                    expire_minutes: 15,
+                    ..Default::default()
+                },
+            },
+            notify: app::NotifySettings::default(),
+            jobs: app::JobSettings::default(),
             log: Log {
                 format: "text".into(),
                 level: "info,tantivy=warn,sqlx=warn".into(),
@@ -170,6 +186,14 @@ impl Config {
             )
             .extract()
             .map_err(Box::new)
+    }
+
+    /// Where people reach the portal.
+    pub fn public_url(&self) -> String {
+        match &self.server.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.server.addr),
+        }
     }
 
     /// The attachments folder: the configured one, else `files` in the data folder.
@@ -225,6 +249,37 @@ mod tests {
                 defaults.files.max_upload_bytes
             );
             assert!(config.identity.eid.is_none() && config.security.master_key.is_none());
+            assert_eq!(config.payment.sandbox, defaults.payment.sandbox);
+            assert_eq!(
+                config.payment.vnpay.expire_minutes,
+                defaults.payment.vnpay.expire_minutes
+            );
+            assert_eq!(config.notify.max_attempts, defaults.notify.max_attempts);
+            assert_eq!(config.notify.retry_base_ms, defaults.notify.retry_base_ms);
+            assert!(config.notify.smtp.is_none() && config.notify.webhook.is_none());
+            assert_eq!(config.jobs.enabled, defaults.jobs.enabled);
+            assert_eq!(
+                config.jobs.escalate_after_hours,
+                defaults.jobs.escalate_after_hours
+            );
+            assert_eq!(config.jobs.digest_hour, defaults.jobs.digest_hour);
+            Ok(())
+        });
+    }
+
+    /// The payment provider's secret stays out of files: the environment gives it.
+    #[test]
+    fn the_payment_secret_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("motcua.toml", "[payment.vnpay]\ntmn_code = \"HPG00001\"\n")?;
+            jail.set_env("MOTCUA_PAYMENT__VNPAY__HASH_SECRET", "S3CRETFROMENV");
+            let config = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(config.payment.vnpay.hash_secret, "S3CRETFROMENV");
+            assert_eq!(config.payment.vnpay.tmn_code, "HPG00001");
+            assert_eq!(
+                config.payment.vnpay.expire_minutes, 15,
+                "the rest keep their defaults"
+            );
             Ok(())
         });
     }

@@ -25,6 +25,18 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
         tracing::info!("demo data loaded");
     }
     app.refresh_index().await?;
+    let mut payment = config.payment.clone();
+    // The demo takes payments through the built-in sandbox provider.
+    payment.sandbox |= demo;
+    let app = if payment.sandbox || !payment.vnpay.tmn_code.is_empty() {
+        app.with_payments(payment).await?
+    } else {
+        app
+    };
+    if config.jobs.enabled {
+        let node = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        app.spawn_jobs(config.jobs.clone(), node);
+    }
     Ok(app)
 }
 
@@ -45,7 +57,10 @@ async fn start_app(
 ) -> anyhow::Result<App> {
     let objects = store::objects::Objects::local(&config.files_folder())
         .context("cannot open the attachments folder")?;
-    let mut app = App::start(store, Arc::new(index), objects).await?;
+    let mut app = App::start(store, Arc::new(index), objects)
+        .await?
+        .with_public_url(&config.public_url())
+        .with_notifications(config.notify.clone())?;
     if let Some(eid) = &config.identity.eid {
         app = app.with_eid(eid.clone())?;
     }

@@ -2,7 +2,9 @@
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
 mod identity;
+mod notify;
 pub mod objects;
+mod payments;
 mod postgres;
 mod privilege;
 mod sql;
@@ -21,6 +23,10 @@ use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 pub use identity::{
     AccessEntry, EidAccount, IdentityStore, NewToken, SessionRecord, SignInRecord, TokenKind,
     TokenRecord,
+};
+pub use notify::{Contact, DeliveryStatus, Notification, NotifyStore, Outgoing};
+pub use payments::{
+    Callback, NewPayment, Payment, PaymentChange, PaymentStatus, PaymentStore, receipt_number,
 };
 pub use postgres::PgStore;
 pub use privilege::{Approval, PrivilegeStore};
@@ -90,7 +96,9 @@ pub struct FormTemplate {
 }
 
 #[async_trait]
-pub trait Store: IdentityStore + PrivilegeStore + Send + Sync + 'static {
+pub trait Store:
+    IdentityStore + PrivilegeStore + PaymentStore + NotifyStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
@@ -190,8 +198,9 @@ pub trait Store: IdentityStore + PrivilegeStore + Send + Sync + 'static {
     async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
     /// Records an action: `next` becomes the dossier's state if it is still at
     /// `expected_version` (else [`StoreError::Conflict`]), `files` (uploads of the actor's)
-    /// become its documents, `event` is sealed onto its chain, and the statistics counters the
-    /// event adds to (given the dossier `before` it) go up; all or nothing.
+    /// become its documents, `event` is sealed onto its chain, the statistics counters the
+    /// event adds to (given the dossier `before` it) go up, and the `effects` (a payment
+    /// settled or refunded, the notifications it sends) are written; all or nothing.
     async fn record_action(
         &self,
         next: &Dossier,
@@ -199,6 +208,7 @@ pub trait Store: IdentityStore + PrivilegeStore + Send + Sync + 'static {
         event: EventRecord,
         files: &[AttachmentLink],
         before: &domain::stats::Tally,
+        effects: ActionEffects,
     ) -> Result<Dossier>;
     async fn dossier_events(&self, code: &str) -> Result<Vec<EventRecord>>;
     /// The next `limit` dossiers after `after` (by code) with their events, for audits.
@@ -248,6 +258,13 @@ pub trait Store: IdentityStore + PrivilegeStore + Send + Sync + 'static {
         &self,
         totals: &std::collections::BTreeMap<domain::stats::CounterKey, i64>,
     ) -> Result<()>;
+}
+
+/// What an action writes besides the dossier and its event, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionEffects {
+    pub payment: Option<PaymentChange>,
+    pub notices: Vec<Outgoing>,
 }
 
 /// Whose dossiers to list.

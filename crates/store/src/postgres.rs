@@ -58,6 +58,8 @@ impl PgStore {
 
     /// JSON functions for the audit's one-row read of the event log.
     const JSON_AGG: &str = "json_agg";
+    /// How a notification claim leaves rows another node is claiming (SQLite has one writer).
+    const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
     const JSON_ARRAY: &str = "json_build_array";
 
     /// One action, one transaction.
@@ -77,3 +79,5 @@ impl PgStore {
 crate::sql::impl_store!(PgStore, Backend::Postgres);
 crate::identity::impl_identity!(PgStore);
 crate::privilege::impl_privilege!(PgStore);
+crate::payments::impl_payments!(PgStore);
+crate::notify::impl_notify!(PgStore);

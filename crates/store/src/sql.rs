@@ -773,6 +773,7 @@ macro_rules! impl_store {
                 event: domain::dossier::EventRecord,
                 files: &[domain::attachment::AttachmentLink],
                 before: &domain::stats::Tally,
+                effects: $crate::ActionEffects,
             ) -> $crate::Result<domain::dossier::Dossier> {
                 let action = $crate::sql::ActionWrite {
                     next: next.clone(),
@@ -780,6 +781,7 @@ macro_rules! impl_store {
                     event,
                     files: files.to_vec(),
                     tally: before.clone(),
+                    effects,
                 };
                 self.write_action(action).await
             }
@@ -1318,6 +1320,7 @@ pub(crate) struct ActionWrite {
     pub files: Vec<domain::attachment::AttachmentLink>,
     /// What the counters need about the dossier just before the action.
     pub tally: domain::stats::Tally,
+    pub effects: crate::ActionEffects,
 }
 
 /// The writes of one action on an open transaction (or savepoint) `$conn`: claim the version,
@@ -1376,6 +1379,12 @@ macro_rules! apply_action {
             .await?;
             $crate::sql::link_files!(&mut *$conn, &stored.code, &event.actor, &write.files);
             $crate::sql::insert_event!(&mut *$conn, &event);
+            if let Some(change) = &write.effects.payment {
+                $crate::payments::change_payment!($conn, change);
+            }
+            for notice in &write.effects.notices {
+                $crate::notify::insert_outgoing!($conn, notice, event.at);
+            }
             // Counted by the caller once the write is kept ([`write_counters!`]).
             $crate::sql::add_deltas(&mut *$counters, domain::stats::deltas(&event, &write.tally));
             Ok::<_, $crate::StoreError>(stored)

@@ -99,6 +99,8 @@ impl SqliteStore {
 
     /// JSON functions for the audit's one-row read of the event log.
     const JSON_AGG: &str = "json_group_array";
+    /// How a notification claim leaves rows another node is claiming (SQLite has one writer).
+    const SKIP_LOCKED: &str = "";
     const JSON_ARRAY: &str = "json_array";
 
     async fn queue(&self, write: Write) -> Result<()> {
@@ -204,3 +206,5 @@ async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome
 crate::sql::impl_store!(SqliteStore, Backend::Sqlite);
 crate::identity::impl_identity!(SqliteStore);
 crate::privilege::impl_privilege!(SqliteStore);
+crate::payments::impl_payments!(SqliteStore);
+crate::notify::impl_notify!(SqliteStore);

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin/eid/callback", get(eid_callback))
         .route("/signout", post(sign_out))
         .route("/account", get(account_page))
+        .route("/account/contact", post(save_contact))
         .route("/account/sessions/end-all", post(end_all_sessions))
         .route("/account/sessions/{id}/end", post(end_session))
         .route("/audit/access", get(audit_access_page))
@@ -364,6 +365,27 @@ struct AccountPage {
     links: Vec<(&'static str, &'static str, &'static str)>,
     show_access: bool,
     accesses: Vec<AccessView>,
+    /// Where notifications go: email, phone, language; and what was wrong with the last try.
+    email: String,
+    phone: String,
+    message_lang: String,
+    contact_errors: Vec<String>,
+    contact_saved: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct ContactForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    lang: String,
+}
+
+#[derive(serde::Deserialize)]
+struct AccountParams {
+    saved: Option<String>,
 }
 
 fn session_views(sessions: Vec<SessionRecord>, current_token: &str) -> Vec<SessionView> {
@@ -413,7 +435,55 @@ async fn account_page(
     State(state): State<AppState>,
     lang: Lang,
     signed: SignedIn,
+    Query(q): Query<AccountParams>,
 ) -> Result<Response, PageError> {
+    let contact = state
+        .app
+        .contact(&signed.user)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let typed = ContactForm {
+        email: contact.email.unwrap_or_default(),
+        phone: contact.phone.unwrap_or_default(),
+        lang: contact.lang.code().into(),
+    };
+    let page = account_view(&state, lang, &signed, typed, Vec::new(), q.saved.is_some()).await?;
+    Ok(render(&page))
+}
+
+/// Saves where notifications go; a wrong value is shown next to what was typed.
+async fn save_contact(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    axum::extract::Form(form): axum::extract::Form<ContactForm>,
+) -> Result<Response, PageError> {
+    match state
+        .app
+        .set_contact(&signed.user, &form.email, &form.phone, &form.lang)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/account?saved=1#contact").into_response()),
+        Err(app::AppError::Invalid(fields)) => {
+            let errors = fields
+                .iter()
+                .map(|f| crate::desk::reason(lang, f))
+                .collect();
+            let page = account_view(&state, lang, &signed, form, errors, false).await?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}
+
+async fn account_view(
+    state: &AppState,
+    lang: Lang,
+    signed: &SignedIn,
+    contact: ContactForm,
+    contact_errors: Vec<String>,
+    contact_saved: bool,
+) -> Result<AccountPage, PageError> {
     let err = |e| PageError::new(lang, e);
     let user = &signed.user;
     let sessions = state.app.sessions(user).await.map_err(err)?;
@@ -448,7 +518,12 @@ async fn account_page(
     } else {
         Vec::new()
     };
-    Ok(render(&AccountPage {
+    Ok(AccountPage {
+        email: contact.email,
+        phone: contact.phone,
+        message_lang: contact.lang,
+        contact_errors,
+        contact_saved,
         lang,
         path: "/account".into(),
         name: user.full_name.clone(),
@@ -459,7 +534,7 @@ async fn account_page(
         links: links_for(user.role),
         show_access,
         accesses: access_views(lang, accesses),
-    }))
+    })
 }
 
 fn links_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
@@ -475,6 +550,20 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     if matches!(role, Role::AgencyAdmin | Role::SystemAdmin) {
         links.push(("/admin", "Quyền quản trị", "Administrator access"));
+    }
+    if role == Role::SystemAdmin {
+        links.push((
+            "/admin/notifications",
+            "Thông báo không gửi được",
+            "Undelivered notifications",
+        ));
+    }
+    if role.reads_agency_dossiers() || role == Role::Auditor {
+        links.push((
+            "/desk/payments",
+            "Đối soát thanh toán",
+            "Payment reconciliation",
+        ));
     }
     if role == Role::Auditor {
         links.push((

@@ -634,6 +634,51 @@ struct DossierPage {
     version: i64,
     errors: Vec<String>,
     notice: String,
+    /// The fees awaited now: the amount, its lines, and whether the reader pays them online.
+    fee_due: Option<FeeDue>,
+    payments: Vec<PaymentRow>,
+    /// Each message sent about the dossier: when, what, how, whether it arrived.
+    notifications: Vec<(String, String, String, String)>,
+}
+
+struct FeeDue {
+    amount: String,
+    lines: Vec<(String, String)>,
+    can_pay: bool,
+}
+
+struct PaymentRow {
+    at: String,
+    txn_ref: String,
+    amount: String,
+    status: String,
+    receipt: Option<(i64, String)>,
+}
+
+/// A payment's status in the reader's language.
+pub(crate) fn payment_status(lang: Lang, status: app::PaymentStatus) -> &'static str {
+    match status {
+        app::PaymentStatus::Pending => lang.pick("Chờ xác nhận", "Awaiting confirmation"),
+        app::PaymentStatus::Paid => lang.pick("Đã thanh toán", "Paid"),
+        app::PaymentStatus::Failed => lang.pick("Không thành công", "Failed"),
+        app::PaymentStatus::Refunded => lang.pick("Đã hoàn trả", "Refunded"),
+    }
+}
+
+fn delivery_status(lang: Lang, n: &app::Notification) -> String {
+    let text = match n.status {
+        app::DeliveryStatus::Sent => lang.pick("Đã gửi", "Sent"),
+        app::DeliveryStatus::Pending if n.attempts > 0 => {
+            lang.pick("Sẽ gửi lại", "Will be retried")
+        }
+        app::DeliveryStatus::Pending => lang.pick("Đang chờ gửi", "Waiting to be sent"),
+        app::DeliveryStatus::Dead => lang.pick("Không gửi được", "Could not be delivered"),
+        app::DeliveryStatus::Skipped => lang.pick(
+            "Không gửi (kênh chưa được cấu hình)",
+            "Not sent (no provider for the channel)",
+        ),
+    };
+    text.to_owned()
 }
 
 struct TimelineEntry {
@@ -649,6 +694,8 @@ struct ActionForm {
     code: &'static str,
     label: String,
     reason: bool,
+    /// For a fee request: the exempt target groups to choose from (and an amount field).
+    exemptions: Option<Vec<String>>,
     agencies: Vec<(String, String)>,
     extend: bool,
     files: bool,
@@ -794,7 +841,47 @@ async fn dossier_view(
         })
         .collect();
     let actions = action_forms(state, lang, user, &ctx).await?;
+    let fee_due = ctx.fee_due.as_ref().map(|fee| FeeDue {
+        amount: domain::fees::format_vnd(fee.amount_vnd),
+        lines: fee
+            .lines
+            .iter()
+            .map(|l| (l.name.clone(), domain::fees::format_vnd(l.amount_vnd)))
+            .collect(),
+        can_pay: d.applicant == user.username && state.app.payments_enabled(),
+    });
+    let payments = ctx
+        .payments
+        .iter()
+        .map(|p| PaymentRow {
+            at: local_time(p.created_at),
+            txn_ref: p.txn_ref.clone(),
+            amount: domain::fees::format_vnd(p.amount_vnd),
+            status: payment_status(lang, p.status).to_owned(),
+            receipt: p.receipt_no.clone().map(|no| (p.id, no)),
+        })
+        .collect();
+    let message_lang = if lang == Lang::En {
+        domain::notify::Lang::En
+    } else {
+        domain::notify::Lang::Vi
+    };
+    let notifications = ctx
+        .notifications
+        .iter()
+        .map(|n| {
+            (
+                local_time(n.created_at),
+                domain::notify::render(n.template, message_lang, &n.facts).subject,
+                n.channel.clone(),
+                delivery_status(lang, n),
+            )
+        })
+        .collect();
     Ok(DossierPage {
+        fee_due,
+        payments,
+        notifications,
         lang,
         path: format!("/dossiers/{}", d.code),
         code: d.code.clone(),
@@ -903,7 +990,18 @@ async fn action_forms(
                     | Action::RequestSupplement
                     | Action::Stop
                     | Action::ApologizeAndExtend
+                    | Action::Refund
             ),
+            exemptions: match action {
+                Action::RequestPayment => {
+                    let mut groups: Vec<String> =
+                        design.fees.iter().flat_map(|f| f.exempt.clone()).collect();
+                    groups.sort();
+                    groups.dedup();
+                    Some(groups)
+                }
+                _ => None,
+            },
             agencies,
             extend: action == Action::ApologizeAndExtend,
             files: matches!(action, Action::Supplement | Action::Resolve),
@@ -992,6 +1090,18 @@ async fn act_on(state: &AppState, user: &User, code: &str, mut posted: Posted) -
         return_method: posted
             .get("return_method")
             .and_then(ReturnMethod::from_code),
+        amount_vnd: match posted.get("amount_vnd").map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(raw.replace('.', "").parse().map_err(|_| {
+                app::AppError::Invalid(vec![InvalidField::bilingual(
+                    "amount_vnd",
+                    format!("'{raw}' is not a whole number of VND"),
+                    format!("'{raw}' không phải số tiền (đồng)"),
+                )])
+            })?),
+        },
+        exemption: posted.get("exemption").map(str::to_owned),
+        payment: posted.get("payment").and_then(|p| p.parse().ok()),
     };
     state.app.act(user, code, action, input).await?;
     Ok(())
@@ -1053,10 +1163,26 @@ async fn print(
             printed::notice(&ctx, event, &base).ok_or_else(not_found)?
         }
     };
-    if pdf {
+    printed_response(
+        lang,
+        doc,
+        pdf.then(|| format!("{name}-{code}.pdf")),
+        format!("/dossiers/{}/print/{name}.pdf", urlencoding::encode(&code)),
+        format!("/dossiers/{}", urlencoding::encode(&code)),
+    )
+}
+
+/// A printed form as a PDF (named `pdf_name`) or as a printable page linking to its PDF.
+pub(crate) fn printed_response(
+    lang: Lang,
+    doc: documents::PrintedDocument,
+    pdf_name: Option<String>,
+    pdf_href: String,
+    back: String,
+) -> Result<Response, PageError> {
+    if let Some(file_name) = pdf_name {
         let bytes = documents::render_pdf(&doc)
             .map_err(|e| PageError::new(lang, app::AppError::Unavailable(e.to_string())))?;
-        let file_name = format!("{name}-{code}.pdf");
         return Ok((
             [
                 (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -1076,8 +1202,8 @@ async fn print(
     Ok(render(&PrintedPage {
         lang,
         qr_svg,
-        pdf_href: format!("/dossiers/{}/print/{name}.pdf", urlencoding::encode(&code)),
-        back: format!("/dossiers/{}", urlencoding::encode(&code)),
+        pdf_href,
+        back,
         doc,
     }))
 }

@@ -385,11 +385,17 @@ pub struct ActionBody {
     pub comment: Option<String>,
     /// For return: online (default), postal or in_person.
     pub return_method: Option<String>,
+    /// For request_payment: the amount in VND where the procedure names no fee.
+    pub amount_vnd: Option<i64>,
+    /// For request_payment: the exempt target group the official checked.
+    pub exemption: Option<String>,
+    /// For refund: the payment to give back (default: the last paid).
+    pub payment: Option<i64>,
 }
 
 /// Take an action: receive, refuse, request_supplement, supplement, request_payment,
 /// confirm_payment, complete_step, transfer, apologize_and_extend, resolve, return, withdraw,
-/// stop. Each role takes its own actions; illegal moves answer 409.
+/// stop, rate, refund. Each role takes its own actions; illegal moves answer 409.
 #[utoipa::path(
     post, path = "/api/v1/dossiers/{code}/actions/{action}", request_body = ActionBody,
     params(("code" = String, Path), ("action" = String, Path)),
@@ -453,6 +459,9 @@ async fn act(
         satisfaction,
         comment: body.comment,
         return_method,
+        amount_vnd: body.amount_vnd,
+        exemption: body.exemption,
+        payment: body.payment,
     };
     let dossier = state.app.act(&user, &code, action, input).await?;
     Ok(Json(view(dossier, None)))

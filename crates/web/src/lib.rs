@@ -15,6 +15,7 @@ mod open_data;
 mod ops;
 pub(crate) mod pages;
 mod params;
+mod payments;
 mod printed;
 mod security;
 mod session;
@@ -65,6 +66,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())
+        .merge(payments::routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

@@ -117,7 +117,7 @@ impl Limiters {
         })
     }
 
-    fn client(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
+    pub(crate) fn client(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
         let forwarded = self
             .trust_forwarded_for
             .then(|| headers.get("x-forwarded-for")?.to_str().ok())
@@ -160,6 +160,24 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// The client's address as the rate limits see it (the proxy's forwarded one when trusted).
+pub struct ClientAddress(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddress(state.limiters.client(&parts.headers, peer)))
+    }
 }
 
 #[cfg(test)]

@@ -153,6 +153,8 @@ pub enum Action {
     Stop,
     /// The applicant rates the service once the result is returned (the index's satisfaction).
     Rate,
+    /// A fee paid online is given back; recorded on the dossier, its status unchanged.
+    Refund,
 }
 
 impl Action {
@@ -174,6 +176,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Stop => "stop",
             Action::Rate => "rate",
+            Action::Refund => "refund",
         }
     }
 
@@ -181,7 +184,7 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.code() == code)
     }
 
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Submit,
         Action::Receive,
         Action::Refuse,
@@ -197,6 +200,7 @@ impl Action {
         Action::Withdraw,
         Action::Stop,
         Action::Rate,
+        Action::Refund,
     ];
 
     pub fn name_vi(self) -> &'static str {
@@ -216,6 +220,7 @@ impl Action {
             Action::Withdraw => "Rút hồ sơ",
             Action::Stop => "Dừng xử lý",
             Action::Rate => "Đánh giá mức độ hài lòng",
+            Action::Refund => "Hoàn trả phí, lệ phí",
         }
     }
 
@@ -236,6 +241,7 @@ impl Action {
             Action::Withdraw => "Withdraw",
             Action::Stop => "Stop processing",
             Action::Rate => "Rate the service",
+            Action::Refund => "Refund the fees",
         }
     }
 }
@@ -334,6 +340,7 @@ impl DossierState {
                     ..self
                 })
             }
+            (Action::Refund, status) if status != Draft => Ok(self),
             (Action::Rate, Returned) if !self.rated => Ok(DossierState {
                 rated: true,
                 ..self

@@ -30,6 +30,9 @@ pub struct ServiceDesign {
     /// (0: any account; 1 or 2: the national e-ID at that level).
     #[serde(default)]
     pub min_assurance: crate::user::Assurance,
+    /// The fees and charges (phí, lệ phí) with their exemptions; empty means the catalogue's.
+    #[serde(default)]
+    pub fees: Vec<crate::fees::Fee>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +69,8 @@ pub enum DesignError {
     Shares(u32),
     #[error("step {0} is for the {1} role; steps are for handlers, and the last for an approver")]
     Role(usize, &'static str),
+    #[error("{0}")]
+    Fees(crate::InvalidField),
 }
 
 impl ServiceDesign {
@@ -106,6 +111,7 @@ impl ServiceDesign {
                 },
             ],
             min_assurance: Default::default(),
+            fees: Vec::new(),
         }
     }
 
@@ -131,6 +137,9 @@ impl ServiceDesign {
         let total: u32 = self.steps.iter().map(|s| s.share).sum();
         if total != 100 {
             return Err(DesignError::Shares(total));
+        }
+        if let Some(problem) = crate::fees::check(&self.fees).into_iter().next() {
+            return Err(DesignError::Fees(problem));
         }
         let last = self.steps.len() - 1;
         for (i, step) in self.steps.iter().enumerate() {

@@ -187,6 +187,29 @@ async fn every_role_reaches_only_what_the_matrix_allows(db: Db) {
             "/account".into(),
             [303, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
         ),
+        // Payments: the dossier's messages and orders show on its page; the day's
+        // reconciliation is for officials, leaders and auditors of the subtree.
+        (
+            "GET",
+            "/desk/payments".into(),
+            [303, 403, 403, 200, 200, 200, 200, 200, 403, 200, 403],
+        ),
+        (
+            "GET",
+            "/payments/1/receipt".into(),
+            [303, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/dossiers/{dossier}/pay"),
+            [303, 409, 404, 403, 403, 403, 404, 403, 404, 403, 404],
+        ),
+        // The dead letters of the outbox, for system administrators.
+        (
+            "GET",
+            "/admin/notifications".into(),
+            [303, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403],
+        ),
     ];
 
     let mut wrong = Vec::new();

@@ -613,7 +613,7 @@ async fn notices_apologies_and_endings(db: Db) {
         &handler,
         &code,
         "request_payment",
-        json!({"version": 5}),
+        json!({"version": 5, "amount_vnd": 50000}),
     )
     .await;
     assert_eq!(asked["national_status"], 6);

@@ -434,6 +434,7 @@ async fn files_join_a_dossier_with_its_event_or_not_at_all(db: Db) {
             event,
             &[link("mine")],
             &domain::stats::Tally::of(&created),
+            Default::default(),
         )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");

@@ -147,6 +147,37 @@ pub async fn spawn_configured<R>(
     (t, extra)
 }
 
+/// Starts another server node on `first`'s database (and master key), after `configure`.
+pub async fn spawn_node(first: &TestApp, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let mut config = config(&first.database_url, dir.path());
+    config.security.master_key_file = Some(first.data_dir.join("master.key"));
+    config.server.public_url = Some(base.clone());
+    configure(&mut config);
+    let app = motcua::server::build(&config, false)
+        .await
+        .expect("the node builds");
+    tokio::spawn(motcua::server::run(
+        app.clone(),
+        config.web_options(),
+        listener,
+        Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        app,
+        data_dir: dir.path().to_path_buf(),
+        database_url: first.database_url.clone(),
+        _dir: dir,
+    }
+}
+
 /// The real sample catalogue shipped as demo data.
 pub fn demo_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/procedures.dvcqg.json")

@@ -1,0 +1,215 @@
+//! Scheduled jobs that every `serve` node runs: outbox delivery, the deadline check (due soon,
+//! overdue, escalation to leaders) and the leaders' daily digest. Each run of the deadline
+//! check and each day's digest is claimed in `job_runs` by the first node to insert it, and
+//! each notice carries a key, so several nodes send nothing twice. Delivery claims rows
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and holds them under a lease.
+
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+use domain::notify::{DigestFigures, Template};
+use domain::user::{Role, User};
+use store::Outgoing;
+
+use crate::{App, Result, StatsRequest};
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Run the jobs on this node.
+    pub enabled: bool,
+    /// How often the outbox is read.
+    pub deliver_every_ms: u64,
+    /// How often dossiers are checked against their deadlines.
+    pub deadline_every_secs: u64,
+    /// A dossier due within this many hours is "due soon".
+    pub warn_before_hours: i64,
+    /// An overdue dossier is escalated to the leaders after this many hours.
+    pub escalate_after_hours: i64,
+    /// The hour (Vietnam time) from which yesterday's digest goes to the leaders.
+    pub digest_hour: u32,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            deliver_every_ms: 1000,
+            deadline_every_secs: 300,
+            warn_before_hours: 24,
+            escalate_after_hours: 24,
+            digest_hour: 7,
+        }
+    }
+}
+
+/// How many held dossiers one deadline check reads.
+const DEADLINE_BATCH: i64 = 1000;
+
+impl App {
+    /// Runs the jobs until the task is dropped; `node` names this server in the claims.
+    pub fn spawn_jobs(&self, settings: JobSettings, node: String) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut deliver = tokio::time::interval(std::time::Duration::from_millis(
+                settings.deliver_every_ms.max(10),
+            ));
+            deliver.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut schedule = tokio::time::interval(std::time::Duration::from_secs(1));
+            schedule.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = deliver.tick() => {
+                        // A full round may mean more are waiting: go on at once.
+                        loop {
+                            match app.deliver_due().await {
+                                Ok(n) if n as i64 >= 50 => continue,
+                                Ok(_) => break,
+                                Err(e) => { tracing::warn!(error = %e, "outbox delivery failed"); break }
+                            }
+                        }
+                    }
+                    _ = schedule.tick() => {
+                        if let Err(e) = app.run_schedule(&settings, &node, Utc::now()).await {
+                            tracing::warn!(error = %e, "a scheduled job failed");
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Runs the scheduled jobs whose period has come and that no node has claimed yet.
+    pub async fn run_schedule(
+        &self,
+        settings: &JobSettings,
+        node: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let every = settings.deadline_every_secs.max(1) as i64;
+        let period = (now.timestamp() / every).to_string();
+        if self
+            .store
+            .claim_job("deadlines", &period, node, now)
+            .await?
+        {
+            let written = self.check_deadlines(settings, now).await?;
+            tracing::info!(written, "deadline check");
+        }
+        let vietnam = now.with_timezone(&domain::calendar::vietnam_offset());
+        if vietnam.hour() >= settings.digest_hour {
+            let day = vietnam.date_naive();
+            if self
+                .store
+                .claim_job("digest", &day.to_string(), node, now)
+                .await?
+            {
+                let yesterday = day.pred_opt().unwrap_or(day);
+                let written = self.send_digests(yesterday).await?;
+                tracing::info!(written, %yesterday, "daily digest");
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the holding agency's handlers and approvers of dossiers due soon or overdue, and
+    /// its leaders (and its parent's) of dossiers overdue past the escalation delay; each
+    /// notice once per dossier and deadline. Returns how many rows were written.
+    pub async fn check_deadlines(&self, settings: &JobSettings, now: DateTime<Utc>) -> Result<u64> {
+        let soon = now + Duration::hours(settings.warn_before_hours.max(0));
+        let escalate = now - Duration::hours(settings.escalate_after_hours.max(0));
+        let held = self.store.held_due_before(soon, DEADLINE_BATCH).await?;
+        let mut notices = Vec::new();
+        for dossier in held {
+            let Some(due) = dossier.due_at else { continue };
+            let (procedure, _) = self
+                .served_for(&dossier.procedure, dossier.procedure_version)
+                .await?;
+            let facts = self.facts(&procedure, &dossier).await?;
+            let template = if due > now {
+                Template::DueSoon
+            } else {
+                Template::Overdue
+            };
+            let key = format!("{}:{}:{}", template.code(), dossier.code, due.timestamp());
+            let officials = self
+                .store
+                .agency_people(&dossier.agency, &[Role::Handler, Role::Approver])
+                .await?;
+            let mut add = |people: Vec<String>, template: Template, key: &str| {
+                for person in people {
+                    notices.push(Outgoing {
+                        recipient: person,
+                        template,
+                        facts: facts.clone(),
+                        dossier_code: Some(dossier.code.clone()),
+                        dedupe_key: Some(key.to_owned()),
+                    });
+                }
+            };
+            add(officials, template, &key);
+            if due <= escalate {
+                let mut leaders = self
+                    .store
+                    .agency_people(&dossier.agency, &[Role::Leader])
+                    .await?;
+                if let Some(parent) = self.agency(&dossier.agency).await?.and_then(|a| a.parent) {
+                    leaders.extend(self.store.agency_people(&parent, &[Role::Leader]).await?);
+                }
+                let key = format!("escalated:{}:{}", dossier.code, due.timestamp());
+                add(leaders, Template::Escalated, &key);
+            }
+        }
+        Ok(self.store.enqueue(&notices, now).await?)
+    }
+
+    /// Sends each leader the figures of their agency's subtree for `day`.
+    pub async fn send_digests(&self, day: NaiveDate) -> Result<u64> {
+        let mut notices = Vec::new();
+        for agency in self.all_agencies().await?.iter() {
+            for leader in self
+                .store
+                .agency_people(&agency.code, &[Role::Leader])
+                .await?
+            {
+                let Some(user) = self.store.user(&leader).await? else {
+                    continue;
+                };
+                let figures = self.digest_figures(&user, day).await?;
+                notices.push(Outgoing {
+                    recipient: leader,
+                    template: Template::Digest,
+                    facts: domain::notify::Facts {
+                        agency: agency.name.clone(),
+                        link: Some(format!("{}/dashboard", self.public_url)),
+                        digest: Some(figures),
+                        ..Default::default()
+                    },
+                    dossier_code: None,
+                    dedupe_key: Some(format!("digest:{day}")),
+                });
+            }
+        }
+        Ok(self.store.enqueue(&notices, Utc::now()).await?)
+    }
+
+    async fn digest_figures(&self, leader: &User, day: NaiveDate) -> Result<DigestFigures> {
+        let report = self
+            .stats(
+                leader,
+                StatsRequest {
+                    from: Some(day.to_string()),
+                    to: Some(day.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let total = report.groups.into_iter().next().unwrap_or_default();
+        Ok(DigestFigures {
+            day: day.format("%d/%m/%Y").to_string(),
+            received: total.get(domain::stats::Metric::Received),
+            resolved: total.resolved(),
+            on_time: total.on_time(),
+            in_progress: total.in_progress,
+            overdue: total.overdue,
+        })
+    }
+}
