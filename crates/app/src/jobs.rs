@@ -4,7 +4,10 @@
 //! each notice carries a key, so several nodes send nothing twice. Delivery claims rows
 //! (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and holds them under a lease.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+use domain::AgencyCode;
 use domain::notify::{DigestFigures, Template};
 use domain::user::{Role, User};
 use store::Outgoing;
@@ -41,8 +44,15 @@ impl Default for JobSettings {
     }
 }
 
-/// How many held dossiers one deadline check reads.
+/// How many held dossiers the deadline check reads at a time.
 const DEADLINE_BATCH: i64 = 1000;
+
+/// Who is told about an agency's dossiers, read once per deadline check.
+#[derive(Default)]
+struct Recipients {
+    officials: HashMap<AgencyCode, Vec<String>>,
+    leaders: HashMap<AgencyCode, Vec<String>>,
+}
 
 impl App {
     /// Runs the jobs until the task is dropped; `node` names this server in the claims.
@@ -110,55 +120,98 @@ impl App {
         Ok(())
     }
 
-    /// Tells the holding agency's handlers and approvers of dossiers due soon or overdue, and
-    /// its leaders (and its parent's) of dossiers overdue past the escalation delay; each
-    /// notice once per dossier and deadline. Returns how many rows were written.
+    /// Tells the holding agency's handlers and approvers of dossiers due soon or fallen due,
+    /// and its leaders (and its parent's) of dossiers overdue past the escalation delay; each
+    /// notice once per dossier and deadline. Only deadlines that crossed a line within the
+    /// catch-up window (three periods, at least a day) are read, so a run reads the recent
+    /// deadlines, not every overdue dossier there is. Returns how many rows were written.
     pub async fn check_deadlines(&self, settings: &JobSettings, now: DateTime<Utc>) -> Result<u64> {
+        let catch_up = Duration::seconds((3 * settings.deadline_every_secs as i64).max(86_400));
         let soon = now + Duration::hours(settings.warn_before_hours.max(0));
         let escalate = now - Duration::hours(settings.escalate_after_hours.max(0));
-        let held = self.store.held_due_before(soon, DEADLINE_BATCH).await?;
-        let mut notices = Vec::new();
-        for dossier in held {
-            let Some(due) = dossier.due_at else { continue };
-            let (procedure, _) = self
-                .served_for(&dossier.procedure, dossier.procedure_version)
-                .await?;
-            let facts = self.facts(&procedure, &dossier).await?;
-            let template = if due > now {
-                Template::DueSoon
-            } else {
-                Template::Overdue
-            };
-            let key = format!("{}:{}:{}", template.code(), dossier.code, due.timestamp());
-            let officials = self
+        let mut people = Recipients::default();
+        let mut written = 0;
+        let mut after = None;
+        loop {
+            let page = self
                 .store
-                .agency_people(&dossier.agency, &[Role::Handler, Role::Approver])
+                .held_due_between(escalate.min(now) - catch_up, soon, after, DEADLINE_BATCH)
                 .await?;
-            let mut add = |people: Vec<String>, template: Template, key: &str| {
-                for person in people {
-                    notices.push(Outgoing {
-                        recipient: person,
+            let mut notices = Vec::new();
+            for dossier in &page {
+                let Some(due) = dossier.due_at else { continue };
+                let (procedure, _) = self
+                    .served_for(&dossier.procedure, dossier.procedure_version)
+                    .await?;
+                let facts = self.facts(&procedure, dossier).await?;
+                let mut add = |people: &[String], template: Template| {
+                    let key = format!("{}:{}:{}", template.code(), dossier.code, due.timestamp());
+                    notices.extend(people.iter().map(|person| Outgoing {
+                        recipient: person.clone(),
                         template,
                         facts: facts.clone(),
                         dossier_code: Some(dossier.code.clone()),
-                        dedupe_key: Some(key.to_owned()),
-                    });
+                        dedupe_key: Some(key.clone()),
+                    }));
+                };
+                let crossed = if due > now {
+                    Some(Template::DueSoon)
+                } else {
+                    (due > now - catch_up).then_some(Template::Overdue)
+                };
+                if let Some(template) = crossed {
+                    add(
+                        self.officials_of(&mut people, &dossier.agency).await?,
+                        template,
+                    );
                 }
-            };
-            add(officials, template, &key);
-            if due <= escalate {
-                let mut leaders = self
-                    .store
-                    .agency_people(&dossier.agency, &[Role::Leader])
-                    .await?;
-                if let Some(parent) = self.agency(&dossier.agency).await?.and_then(|a| a.parent) {
-                    leaders.extend(self.store.agency_people(&parent, &[Role::Leader]).await?);
+                if due <= escalate && due > escalate - catch_up {
+                    add(
+                        self.leaders_over(&mut people, &dossier.agency).await?,
+                        Template::Escalated,
+                    );
                 }
-                let key = format!("escalated:{}:{}", dossier.code, due.timestamp());
-                add(leaders, Template::Escalated, &key);
+            }
+            written += self.store.enqueue(&notices, now).await?;
+            match page.last() {
+                Some(last) if page.len() as i64 == DEADLINE_BATCH => {
+                    after = last.due_at.map(|d| (d, last.code.clone()))
+                }
+                _ => return Ok(written),
             }
         }
-        Ok(self.store.enqueue(&notices, now).await?)
+    }
+
+    /// An agency's handlers and approvers, read once per run.
+    async fn officials_of<'a>(
+        &self,
+        people: &'a mut Recipients,
+        agency: &AgencyCode,
+    ) -> Result<&'a [String]> {
+        if !people.officials.contains_key(agency) {
+            let found = self
+                .store
+                .agency_people(agency, &[Role::Handler, Role::Approver])
+                .await?;
+            people.officials.insert(agency.clone(), found);
+        }
+        Ok(&people.officials[agency])
+    }
+
+    /// The leaders of an agency and of its parent, read once per run.
+    async fn leaders_over<'a>(
+        &self,
+        people: &'a mut Recipients,
+        agency: &AgencyCode,
+    ) -> Result<&'a [String]> {
+        if !people.leaders.contains_key(agency) {
+            let mut found = self.store.agency_people(agency, &[Role::Leader]).await?;
+            if let Some(parent) = self.agency(agency).await?.and_then(|a| a.parent) {
+                found.extend(self.store.agency_people(&parent, &[Role::Leader]).await?);
+            }
+            people.leaders.insert(agency.clone(), found);
+        }
+        Ok(&people.leaders[agency])
     }
 
     /// Sends each leader the figures of their agency's subtree for `day`.

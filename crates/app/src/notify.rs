@@ -418,3 +418,50 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_then_stop() {
+        let settings = NotifySettings {
+            max_attempts: 5,
+            retry_base_ms: 1000,
+            retry_max_ms: 5000,
+            ..NotifySettings::default()
+        };
+        let waits: Vec<Option<u64>> = (1..=5)
+            .map(|attempt| backoff(attempt, &settings).map(|d| d.as_millis() as u64))
+            .collect();
+        assert_eq!(
+            waits,
+            [Some(1000), Some(2000), Some(4000), Some(5000), None],
+            "doubling, capped, then dead"
+        );
+    }
+
+    #[test]
+    fn only_the_applicants_events_send_them_a_notice() {
+        assert_eq!(
+            applicant_template(Action::Receive),
+            Some(Template::Received)
+        );
+        assert_eq!(applicant_template(Action::Refuse), Some(Template::Refused));
+        assert_eq!(applicant_template(Action::CompleteStep), None);
+        assert_eq!(applicant_template(Action::Refund), None);
+        for action in Action::ALL {
+            if let Some(template) = applicant_template(action) {
+                assert!(template.for_applicant(), "{action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn times_read_as_in_vietnam() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(vietnam_time(at), "17:00 20/11/2026");
+    }
+}

@@ -121,11 +121,13 @@ pub trait NotifyStore: Send + Sync {
         agency: &domain::AgencyCode,
         roles: &[domain::user::Role],
     ) -> Result<Vec<String>>;
-    /// Dossiers being processed (received, in progress) whose due time is before `before`,
-    /// the earliest first.
-    async fn held_due_before(
+    /// Dossiers being processed (received, in progress) due after `from` and by `until`, the
+    /// earliest first; a page starts after the (due time, code) `after` when given.
+    async fn held_due_between(
         &self,
-        before: DateTime<Utc>,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, String)>,
         limit: i64,
     ) -> Result<Vec<domain::dossier::Dossier>>;
 }
@@ -426,18 +428,25 @@ macro_rules! impl_notify {
                     .collect())
             }
 
-            async fn held_due_before(
+            async fn held_due_between(
                 &self,
-                before: chrono::DateTime<chrono::Utc>,
+                from: chrono::DateTime<chrono::Utc>,
+                until: chrono::DateTime<chrono::Utc>,
+                after: Option<(chrono::DateTime<chrono::Utc>, String)>,
                 limit: i64,
             ) -> $crate::Result<Vec<domain::dossier::Dossier>> {
+                let (after_due, after_code) = after.unwrap_or((from, String::new()));
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM dossiers
-                     WHERE status IN ('received', 'in_progress') AND due_at < $1
-                     ORDER BY due_at LIMIT $2",
+                     WHERE status IN ('received', 'in_progress') AND due_at > $1 AND due_at <= $2
+                       AND (due_at > $3 OR (due_at = $3 AND code > $4))
+                     ORDER BY due_at, code LIMIT $5",
                     $crate::sql::DOSSIER_COLUMNS
                 ))
-                .bind(before)
+                .bind(from)
+                .bind(until)
+                .bind(after_due)
+                .bind(after_code)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;

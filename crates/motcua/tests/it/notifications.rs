@@ -98,6 +98,19 @@ impl Sink {
     }
 }
 
+/// A query's first column once it reads `expected`, or as it reads after 5 s.
+async fn column_within_5s(t: &TestApp, sql: &str, expected: &[&str]) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = read_column(&t.database_url, sql).await;
+        if got == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    got
+}
+
 fn smtp(port: u16) -> app::SmtpSettings {
     app::SmtpSettings {
         host: "127.0.0.1".into(),
@@ -372,15 +385,10 @@ async fn spent_retries_go_to_the_dead_letter_list(db: Db) {
         json!({"version": 1}),
     )
     .await;
-    let mut status = Vec::new();
-    for _ in 0..50 {
-        status = read_column(&t.database_url, "SELECT status FROM notifications").await;
-        if status == ["dead"] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, ["dead"]);
+    assert_eq!(
+        column_within_5s(&t, "SELECT status FROM notifications", &["dead"]).await,
+        ["dead"]
+    );
 
     let admin = browser();
     assert_eq!(
@@ -583,18 +591,12 @@ async fn text_messages_go_to_the_webhook_provider_signed(db: Db) {
         .collect();
     assert_eq!(signature, &format!("sha256={expected}"));
     // Without an SMTP server the email is skipped, not retried.
-    let mut email = Vec::new();
-    for _ in 0..50 {
-        email = read_column(
-            &t.database_url,
-            "SELECT status FROM notifications WHERE channel = 'email'",
-        )
-        .await;
-        if email == ["skipped"] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let email = column_within_5s(
+        &t,
+        "SELECT status FROM notifications WHERE channel = 'email'",
+        &["skipped"],
+    )
+    .await;
     assert_eq!(email, ["skipped"]);
     let (status, _) = try_act(
         &t,

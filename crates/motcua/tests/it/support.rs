@@ -126,16 +126,7 @@ pub async fn spawn_configured<R>(
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let mut config = config(&database_url, dir.path());
     let extra = configure(&mut config, base.clone()).await;
-    let app = motcua::server::build(&config, demo)
-        .await
-        .expect("the server builds");
-    tokio::spawn(motcua::server::run(
-        app.clone(),
-        config.web_options(),
-        listener,
-        Duration::from_secs(3600),
-        std::future::pending(),
-    ));
+    let app = serve(&config, demo, listener).await;
     let t = TestApp {
         base,
         client: reqwest::Client::new(),
@@ -145,6 +136,21 @@ pub async fn spawn_configured<R>(
         _dir: dir,
     };
     (t, extra)
+}
+
+/// Builds the server and serves it on `listener` until the test ends.
+async fn serve(config: &Config, demo: bool, listener: tokio::net::TcpListener) -> app::App {
+    let app = motcua::server::build(config, demo)
+        .await
+        .expect("the server builds");
+    tokio::spawn(motcua::server::run(
+        app.clone(),
+        config.web_options(),
+        listener,
+        Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    app
 }
 
 /// Starts another server node on `first`'s database (and master key), after `configure`.
@@ -158,16 +164,7 @@ pub async fn spawn_node(first: &TestApp, configure: impl FnOnce(&mut Config)) ->
     config.security.master_key_file = Some(first.data_dir.join("master.key"));
     config.server.public_url = Some(base.clone());
     configure(&mut config);
-    let app = motcua::server::build(&config, false)
-        .await
-        .expect("the node builds");
-    tokio::spawn(motcua::server::run(
-        app.clone(),
-        config.web_options(),
-        listener,
-        Duration::from_secs(3600),
-        std::future::pending(),
-    ));
+    let app = serve(&config, false, listener).await;
     TestApp {
         base,
         client: reqwest::Client::new(),
