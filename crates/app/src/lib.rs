@@ -54,8 +54,8 @@ pub use jobs::JobSettings;
 pub use notify::{NotifySettings, SmtpSettings, WebhookSettings, backoff, vietnam_time};
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};
 pub use payments::{
-    FeeRequest, PROVIDER_ACTOR, PaymentSettings, Reconciliation, ReturnView, SANDBOX_PATH,
-    SandboxOrder, VnpaySettings, fee_request,
+    Confirmation, FeeRequest, PROVIDER_ACTOR, PaymentSettings, Reconciliation, ReturnView,
+    SANDBOX_PATH, SandboxOrder, VnpaySettings, fee_request,
 };
 pub use privilege::{AdminView, PrivilegedReport};
 pub use sealing::{MasterKey, mask};
@@ -100,7 +100,9 @@ pub struct App {
     /// Where people reach this portal (links in messages, the payment provider's return).
     public_url: Arc<str>,
     /// The payment provider, when online payment is configured.
-    provider: Option<Arc<payments::Provider>>,
+    provider: Option<Arc<dyn payments::Provider>>,
+    /// The secret the built-in sandbox provider signs with, when it is on.
+    sandbox: Option<Arc<str>>,
     /// The providers notifications go out through.
     notifier: Arc<notify::Notifier>,
     /// For calls to other systems (the webhook provider; the sandbox's IPN).
@@ -143,6 +145,7 @@ impl App {
             scanner: None,
             public_url: Arc::from("http://127.0.0.1:8080"),
             provider: None,
+            sandbox: None,
             notifier: Arc::new(notify::Notifier::new(NotifySettings::default())?),
             http: reqwest::Client::new(),
             store,

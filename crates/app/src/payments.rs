@@ -47,14 +47,115 @@ pub struct PaymentSettings {
     pub vnpay: VnpaySettings,
 }
 
-/// The provider as this server talks to it.
+/// A payment intermediary, the port through which fees are paid: it turns an order into the
+/// provider's payment page and reads the provider's signed callbacks. VNPay 2.1.0 ([`Vnpay`])
+/// is the first adapter; what a confirmation does to orders and dossiers is the same for all.
+pub(crate) trait Provider: Send + Sync + std::fmt::Debug {
+    /// The provider's name: in its callback addresses and on the events it confirms.
+    fn name(&self) -> &'static str;
+    /// The provider's payment page for an order.
+    fn checkout_url(&self, order: &Checkout) -> String;
+    /// What a callback reports, or None when its signature does not verify.
+    fn read_callback(&self, params: &Params) -> Option<Reported>;
+    /// How long an order may be paid.
+    fn expire(&self) -> Duration;
+}
+
+/// An order as the provider's payment page is asked for it.
+pub(crate) struct Checkout<'a> {
+    pub txn_ref: &'a str,
+    pub amount_vnd: i64,
+    pub description: &'a str,
+    pub return_url: &'a str,
+    pub client_ip: &'a str,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a provider's callback says happened to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reported {
+    pub txn_ref: String,
+    pub amount_vnd: Option<i64>,
+    pub succeeded: bool,
+    pub provider_ref: Option<String>,
+    pub bank_code: Option<String>,
+}
+
+/// The VNPay 2.1.0 adapter.
 #[derive(Debug)]
-pub(crate) struct Provider {
-    sandbox: bool,
+struct Vnpay {
     tmn_code: String,
     secret: String,
     pay_url: String,
     expire: Duration,
+}
+
+impl Provider for Vnpay {
+    fn name(&self) -> &'static str {
+        PROVIDER_ACTOR
+    }
+
+    fn checkout_url(&self, order: &Checkout) -> String {
+        vnpay::payment_url(
+            &self.secret,
+            &vnpay::PaymentRequest {
+                pay_url: &self.pay_url,
+                tmn_code: &self.tmn_code,
+                txn_ref: order.txn_ref,
+                amount_vnd: order.amount_vnd,
+                order_info: order.description,
+                locale: "vn",
+                return_url: order.return_url,
+                ip_addr: order.client_ip,
+                created_at: order.created_at,
+                expires_at: order.created_at + self.expire,
+            },
+        )
+    }
+
+    fn read_callback(&self, params: &Params) -> Option<Reported> {
+        vnpay::verify(&self.secret, params).then(|| Reported {
+            txn_ref: params.get("vnp_TxnRef").cloned().unwrap_or_default(),
+            amount_vnd: vnpay::amount_vnd(params),
+            succeeded: vnpay::succeeded(params),
+            provider_ref: params.get("vnp_TransactionNo").cloned(),
+            bank_code: params.get("vnp_BankCode").cloned(),
+        })
+    }
+
+    fn expire(&self) -> Duration {
+        self.expire
+    }
+}
+
+/// What a provider's confirmation did; each adapter answers its provider in its own codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Paid: the order is settled and the dossier moved on.
+    Settled,
+    /// The provider reports a failure (cancelled, refused): recorded, the dossier still waits.
+    FailureRecorded,
+    BadSignature,
+    UnknownOrder,
+    WrongAmount,
+    /// The order is no longer pending, or the dossier no longer awaits its fee.
+    AlreadyDone,
+    /// Not decided now (a concurrent change, a fault): the provider should call again.
+    Retry,
+}
+
+impl Confirmation {
+    /// The VNPay IPN answer.
+    pub fn vnpay(self) -> IpnCode {
+        match self {
+            Confirmation::Settled | Confirmation::FailureRecorded => IpnCode::Success,
+            Confirmation::BadSignature => IpnCode::InvalidSignature,
+            Confirmation::UnknownOrder => IpnCode::OrderNotFound,
+            Confirmation::WrongAmount => IpnCode::InvalidAmount,
+            Confirmation::AlreadyDone => IpnCode::AlreadyConfirmed,
+            Confirmation::Retry => IpnCode::Other,
+        }
+    }
 }
 
 /// A fee request on a dossier's history: what it asks for.
@@ -138,8 +239,10 @@ impl App {
                 "give tmn_code, hash_secret and pay_url (or turn payment.sandbox on)",
             ));
         }
-        self.provider = Some(Arc::new(Provider {
-            sandbox: settings.sandbox,
+        if settings.sandbox {
+            self.sandbox = Some(Arc::from(secret.as_str()));
+        }
+        self.provider = Some(Arc::new(Vnpay {
             tmn_code,
             secret,
             pay_url,
@@ -155,7 +258,7 @@ impl App {
 
     /// Whether the built-in sandbox provider is served.
     pub fn sandbox_enabled(&self) -> bool {
-        self.provider.as_ref().is_some_and(|p| p.sandbox)
+        self.sandbox.is_some()
     }
 
     /// The sandbox's signing secret: made once, kept in the database, so every node agrees.
@@ -170,7 +273,7 @@ impl App {
         Ok(self.store.meta(SANDBOX_SECRET_KEY).await?.unwrap_or(secret))
     }
 
-    fn provider(&self) -> Result<&Provider> {
+    fn provider(&self) -> Result<&dyn Provider> {
         self.provider.as_deref().ok_or_else(|| AppError::NotFound {
             what: "payment provider",
             id: "vnpay".into(),
@@ -301,28 +404,21 @@ impl App {
         })?;
         let now = Utc::now();
         let mut payment = self.open_order(&dossier, &fee, now).await?;
-        if payment.created_at + provider.expire <= now {
+        if payment.created_at + provider.expire() <= now {
             // The provider no longer takes this order: a new one replaces it.
             self.store.fail_payment(&payment.txn_ref).await?;
             payment = self.open_order(&dossier, &fee, now).await?;
         }
-        let order_info = format!("Nop phi le phi ho so {}", dossier.code);
-        let return_url = format!("{}/payment/vnpay/return", self.public_url);
-        Ok(vnpay::payment_url(
-            &provider.secret,
-            &vnpay::PaymentRequest {
-                pay_url: &provider.pay_url,
-                tmn_code: &provider.tmn_code,
-                txn_ref: &payment.txn_ref,
-                amount_vnd: payment.amount_vnd,
-                order_info: &order_info,
-                locale: "vn",
-                return_url: &return_url,
-                ip_addr: client_ip,
-                created_at: payment.created_at,
-                expires_at: payment.created_at + provider.expire,
-            },
-        ))
+        let description = format!("Nop phi le phi ho so {}", dossier.code);
+        let return_url = format!("{}/payment/{}/return", self.public_url, provider.name());
+        Ok(provider.checkout_url(&Checkout {
+            txn_ref: &payment.txn_ref,
+            amount_vnd: payment.amount_vnd,
+            description: &description,
+            return_url: &return_url,
+            client_ip,
+            created_at: payment.created_at,
+        }))
     }
 
     async fn open_order(
@@ -351,49 +447,52 @@ impl App {
             .await?)
     }
 
-    /// The provider's server-to-server confirmation (IPN). Always answered with a code; each
-    /// call is recorded with the code it got. A success settles the order and moves the
-    /// dossier on, in one transaction.
+    /// VNPay's server-to-server confirmation (IPN), answered with its code; each call is
+    /// recorded with the code it got.
     pub async fn vnpay_ipn(&self, params: Params) -> IpnCode {
-        let code = match self.judge_ipn(&params).await {
-            Ok(code) => code,
-            Err(e) => {
-                tracing::warn!(error = %e, "payment confirmation failed");
-                IpnCode::Other
-            }
-        };
+        let code = self.confirm_payment(&params).await.vnpay();
         self.record_callback("ipn", &params, code.code()).await;
         code
     }
 
-    async fn judge_ipn(&self, params: &Params) -> Result<IpnCode> {
-        let provider = self.provider()?;
-        if !vnpay::verify(&provider.secret, params) {
-            return Ok(IpnCode::InvalidSignature);
+    /// The provider's confirmation of an order, the only thing that confirms a payment. A
+    /// success settles the order and moves the dossier on, in one transaction.
+    async fn confirm_payment(&self, params: &Params) -> Confirmation {
+        match self.judge_confirmation(params).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "payment confirmation failed");
+                Confirmation::Retry
+            }
         }
-        let txn_ref = params.get("vnp_TxnRef").map(String::as_str).unwrap_or("");
-        let Some(payment) = self.store.payment_by_ref(txn_ref).await? else {
-            return Ok(IpnCode::OrderNotFound);
+    }
+
+    async fn judge_confirmation(&self, params: &Params) -> Result<Confirmation> {
+        let provider = self.provider()?;
+        let Some(reported) = provider.read_callback(params) else {
+            return Ok(Confirmation::BadSignature);
         };
-        if vnpay::amount_vnd(params) != Some(payment.amount_vnd) {
-            return Ok(IpnCode::InvalidAmount);
+        let Some(payment) = self.store.payment_by_ref(&reported.txn_ref).await? else {
+            return Ok(Confirmation::UnknownOrder);
+        };
+        if reported.amount_vnd != Some(payment.amount_vnd) {
+            return Ok(Confirmation::WrongAmount);
         }
         if payment.status != PaymentStatus::Pending {
-            return Ok(IpnCode::AlreadyConfirmed);
+            return Ok(Confirmation::AlreadyDone);
         }
-        if !vnpay::succeeded(params) {
-            // Cancelled or refused at the provider: acknowledged, the dossier still awaits.
-            self.store.fail_payment(txn_ref).await?;
-            return Ok(IpnCode::Success);
+        if !reported.succeeded {
+            self.store.fail_payment(&reported.txn_ref).await?;
+            return Ok(Confirmation::FailureRecorded);
         }
         let Some(dossier) = self.store.dossier(&payment.dossier_code).await? else {
-            return Ok(IpnCode::OrderNotFound);
+            return Ok(Confirmation::UnknownOrder);
         };
         let awaited = self.fee_awaited(&dossier).await?;
         if awaited.is_none_or(|f| f.seq != payment.request_seq) {
             // Paid at the counter, withdrawn or stopped meanwhile: the money is settled by the
             // reconciliation, the dossier is left as it is.
-            return Ok(IpnCode::AlreadyConfirmed);
+            return Ok(Confirmation::AlreadyDone);
         }
         let now = Utc::now();
         let next = Dossier {
@@ -406,7 +505,7 @@ impl App {
         let mut payload = serde_json::Map::new();
         payload.insert("amount_vnd".into(), payment.amount_vnd.into());
         payload.insert("payment".into(), payment.id.into());
-        payload.insert("provider".into(), "vnpay".into());
+        payload.insert("provider".into(), provider.name().into());
         let (procedure, _) = self
             .served_for(&dossier.procedure, dossier.procedure_version)
             .await?;
@@ -417,7 +516,7 @@ impl App {
             dossier_code: dossier.code.clone(),
             sequence: 0,
             at: now,
-            actor: PROVIDER_ACTOR.into(),
+            actor: provider.name().into(),
             agency: None,
             action: Action::ConfirmPayment,
             from_status: dossier.state.status,
@@ -428,9 +527,9 @@ impl App {
         };
         let effects = store::ActionEffects {
             payment: Some(PaymentChange::Settle {
-                txn_ref: txn_ref.to_owned(),
-                provider_ref: params.get("vnp_TransactionNo").cloned(),
-                bank_code: params.get("vnp_BankCode").cloned(),
+                txn_ref: reported.txn_ref.clone(),
+                provider_ref: reported.provider_ref.clone(),
+                bank_code: reported.bank_code.clone(),
                 at: now,
             }),
             notices,
@@ -447,10 +546,10 @@ impl App {
             )
             .await
         {
-            Ok(_) => Ok(IpnCode::Success),
+            Ok(_) => Ok(Confirmation::Settled),
             // Someone acted on the dossier meanwhile, or a concurrent IPN won: the provider
             // calls again, and the next call is judged on what is stored then.
-            Err(store::StoreError::Conflict(_)) => Ok(IpnCode::Other),
+            Err(store::StoreError::Conflict(_)) => Ok(Confirmation::Retry),
             Err(e) => Err(e.into()),
         }
     }
@@ -471,37 +570,31 @@ impl App {
     /// The person comes back from the provider: what their order's status is. Confirms
     /// nothing: only the IPN does.
     pub async fn vnpay_return(&self, params: Params) -> Result<ReturnView> {
-        let provider = self.provider()?;
-        let verified = vnpay::verify(&provider.secret, &params);
-        self.record_callback(
-            "return",
-            &params,
-            if verified {
-                "shown"
-            } else {
-                "invalid_signature"
-            },
-        )
-        .await;
-        if !verified {
-            return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
+        let reported = self.provider()?.read_callback(&params);
+        let answer = if reported.is_some() {
+            "shown"
+        } else {
+            "invalid_signature"
+        };
+        self.record_callback("return", &params, answer).await;
+        let reported = reported.ok_or_else(|| {
+            AppError::Invalid(vec![domain::InvalidField::bilingual(
                 vnpay::HASH_PARAM,
                 "the provider's signature does not verify: this page was not sent by the provider",
                 "chữ ký của cổng thanh toán không hợp lệ",
-            )]));
-        }
-        let txn_ref = params.get("vnp_TxnRef").map(String::as_str).unwrap_or("");
-        let payment =
-            self.store
-                .payment_by_ref(txn_ref)
-                .await?
-                .ok_or_else(|| AppError::NotFound {
-                    what: "payment",
-                    id: txn_ref.to_owned(),
-                })?;
+            )])
+        })?;
+        let payment = self
+            .store
+            .payment_by_ref(&reported.txn_ref)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                what: "payment",
+                id: reported.txn_ref.clone(),
+            })?;
         Ok(ReturnView {
             payment,
-            provider_succeeded: vnpay::succeeded(&params),
+            provider_succeeded: reported.succeeded,
         })
     }
 
@@ -584,8 +677,8 @@ impl App {
 
     /// The sandbox provider's page: the order a signed request describes.
     pub fn sandbox_order(&self, params: &Params) -> Result<SandboxOrder> {
-        let provider = self.sandbox()?;
-        if !vnpay::verify(&provider.secret, params) {
+        let secret = self.sandbox()?;
+        if !vnpay::verify(secret, params) {
             return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
                 vnpay::HASH_PARAM,
                 "the merchant's signature does not verify",
@@ -598,7 +691,7 @@ impl App {
             amount_vnd: vnpay::amount_vnd(params)
                 .ok_or_else(|| AppError::invalid("vnp_Amount", "not an amount in VND × 100"))?,
             order_info: get("vnp_OrderInfo"),
-            query: vnpay::signed_query(&provider.secret, params),
+            query: vnpay::signed_query(secret, params),
         })
     }
 
@@ -607,7 +700,7 @@ impl App {
     /// same outcome. Returns where to send them.
     pub async fn sandbox_finish(&self, params: &Params, confirm: bool) -> Result<String> {
         let order = self.sandbox_order(params)?;
-        let provider = self.sandbox()?;
+        let secret = self.sandbox()?;
         let mut number = [0u8; 4];
         rand::rng().fill_bytes(&mut number);
         let mut outcome = Params::new();
@@ -631,7 +724,7 @@ impl App {
         let (response, status) = if confirm { ("00", "00") } else { ("24", "02") };
         put("vnp_ResponseCode", response.into());
         put("vnp_TransactionStatus", status.into());
-        let query = vnpay::signed_query(&provider.secret, &outcome);
+        let query = vnpay::signed_query(secret, &outcome);
         let ipn = format!("{}/payment/vnpay/ipn?{query}", self.public_url);
         match self.http.get(&ipn).send().await {
             Ok(answer) => tracing::info!(status = %answer.status(), "sandbox IPN delivered"),
@@ -644,13 +737,11 @@ impl App {
         Ok(format!("{return_url}?{query}"))
     }
 
-    fn sandbox(&self) -> Result<&Provider> {
-        match self.provider.as_deref() {
-            Some(p) if p.sandbox => Ok(p),
-            _ => Err(AppError::NotFound {
-                what: "page",
-                id: SANDBOX_PATH.into(),
-            }),
-        }
+    /// The sandbox's signing secret, when the sandbox is on.
+    fn sandbox(&self) -> Result<&str> {
+        self.sandbox.as_deref().ok_or_else(|| AppError::NotFound {
+            what: "page",
+            id: SANDBOX_PATH.into(),
+        })
     }
 }

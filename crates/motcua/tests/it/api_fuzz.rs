@@ -19,7 +19,9 @@ fn fuzz(t: &TestApp, bearer: &str, paths: &str) -> serde_json::Value {
         .args(["--header", &format!("Authorization: Bearer {bearer}")])
         .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--include-path-regex", paths])
-        .args(["--max-examples", "25", "--workers", "2", "--no-color"])
+        // One worker: with two, CPython 3.11's `ast.parse` inside hypothesis at times fails
+        // with "AST constructor recursion depth mismatch", a fault of the tool, not the API.
+        .args(["--max-examples", "25", "--workers", "1", "--no-color"])
         .args(["--report", "json"])
         .arg("--report-json-path")
         .arg(&report)
