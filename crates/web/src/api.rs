@@ -28,6 +28,7 @@ use crate::params::SearchParams;
         crate::dossier_api::list,
         crate::dossier_api::read,
         crate::dossier_api::act,
+        crate::dossier_api::start_payment,
         crate::dossier_api::lookup,
         crate::dossier_api::upload,
         crate::dossier_api::file,

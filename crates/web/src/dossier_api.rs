@@ -32,6 +32,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/dossiers", post(submit).get(list))
         .route("/dossiers/{code}", get(read))
         .route("/dossiers/{code}/actions/{action}", post(act))
+        .route("/dossiers/{code}/payment", post(start_payment))
         .route("/lookup/{code}", get(lookup))
 }
 
@@ -511,6 +512,38 @@ async fn lookup(
         submitted_at: s.submitted_at,
         due_at: s.due_at,
     }))
+}
+
+/// Where the applicant pays a dossier's fee request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentStart {
+    /// The provider's payment page for the order (the same order until it is paid, fails or
+    /// expires); the provider's IPN confirms the payment, and the dossier moves on by itself.
+    pub url: String,
+}
+
+/// Start paying a dossier's fees online: the applicant's own dossier, while it awaits a fee
+/// request (409 otherwise).
+#[utoipa::path(
+    post, path = "/api/v1/dossiers/{code}/payment",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, body = PaymentStart), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn start_payment(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    crate::limits::ClientAddress(client): crate::limits::ClientAddress,
+    Path(code): Path<String>,
+) -> Result<Json<PaymentStart>, ApiError> {
+    let url = state
+        .app
+        .start_payment(&user, &code, &client.to_string())
+        .await?;
+    Ok(Json(PaymentStart { url }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -204,6 +204,11 @@ async fn every_role_reaches_only_what_the_matrix_allows(db: Db) {
             format!("/dossiers/{dossier}/pay"),
             [303, 409, 404, 403, 403, 403, 404, 403, 404, 403, 404],
         ),
+        (
+            "POST",
+            format!("/api/v1/dossiers/{dossier}/payment"),
+            [401, 409, 404, 403, 403, 403, 404, 403, 404, 403, 404],
+        ),
         // The dead letters of the outbox, for system administrators.
         (
             "GET",

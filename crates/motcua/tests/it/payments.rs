@@ -455,10 +455,27 @@ async fn a_cancelled_payment_can_be_tried_again_and_exempt_groups_pay_less(db: D
         "still awaits"
     );
 
-    // A new order, paid this time.
+    // A new order, paid this time; an app asking over the API gets the same order.
     let (_, second) = press_pay(&t, &citizen, &code).await;
     let second_ref = query_of(&second)["vnp_TxnRef"].clone();
     assert_ne!(second_ref, first_ref);
+    let path = format!("/api/v1/dossiers/{code}/payment");
+    let (status, started) =
+        post(&t, &path, &token(&t, "demo-citizen").await, json!({}), None).await;
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(
+        query_of(started["url"].as_str().unwrap())["vnp_TxnRef"],
+        second_ref
+    );
+    let (status, _) = post(
+        &t,
+        &path,
+        &token(&t, "demo-citizen-2").await,
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "another citizen's dossier is not found");
     let paid = outcome(&secret(&t).await, &second_ref, "800000", "00");
     assert_eq!(ipn(&t, &paid).await, "00");
     assert_eq!(dossier(&t, &code).await["national_status"], 4);
