@@ -41,6 +41,11 @@ impl From<store::StoreError> for AppError {
     fn from(e: store::StoreError) -> Self {
         match e {
             store::StoreError::Conflict(m) => Self::Conflict(m),
+            store::StoreError::Unstorable(_) => Self::Invalid(vec![InvalidField::bilingual(
+                "body",
+                "text may not contain the NUL character (U+0000)",
+                "văn bản không được chứa ký tự NUL (U+0000)",
+            )]),
             e if e.is_unavailable() => Self::Unavailable(e.to_string()),
             other => Self::Store(other),
         }

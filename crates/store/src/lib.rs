@@ -42,12 +42,30 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL '{0}': use sqlite:// or postgres://")]
     UnsupportedUrl(String),
+    /// Text the database cannot hold: PostgreSQL stores no NUL character (U+0000) in text
+    /// or JSON, which SQLite and JSON itself allow.
+    #[error("text with a NUL character (U+0000) cannot be stored: {0}")]
+    Unstorable(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("file storage failed: {0}")]
     Objects(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // 22021: a NUL byte in text; 22P05: `\u0000` in JSON. Bad input, not a fault.
+        match &e {
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                StoreError::Unstorable(db.message().to_owned())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
 }
 
 impl StoreError {

@@ -1987,6 +1987,6 @@ pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
         {
             StoreError::Conflict(format!("{what}: {}", db.message()))
         }
-        _ => StoreError::Database(e),
+        _ => StoreError::from(e),
     }
 }

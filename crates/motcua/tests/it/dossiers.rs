@@ -538,3 +538,37 @@ async fn concurrent_submissions_get_distinct_codes() {
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=20).collect::<Vec<_>>());
 }
+
+on_both_backends!(text_with_a_nul_character_is_refused_not_a_server_error);
+async fn text_with_a_nul_character_is_refused_not_a_server_error(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    // PostgreSQL holds no NUL character in text; SQLite does, and finds no such draft.
+    let (status, problem) = post(
+        &t,
+        "/api/v1/drafts",
+        &citizen,
+        json!({"id": "nháp\u{0}1", "procedure": "1.014027", "form": {}}),
+        None,
+    )
+    .await;
+    match db {
+        Db::Postgres => {
+            assert_eq!(status, 400, "{problem}");
+            assert_eq!(problem["invalid_params"][0]["name"], "body");
+            assert!(problem.to_string().contains("NUL"), "{problem}");
+        }
+        Db::Sqlite => assert_eq!(status, 404, "{problem}"),
+    }
+    // Inside the e-form's JSON a NUL is an escape, kept as typed.
+    let (status, draft) = post(
+        &t,
+        "/api/v1/drafts",
+        &citizen,
+        json!({"procedure": "1.014027", "agency": WARD, "form": {"ho_ten": "An\u{0}"}}),
+        None,
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status} {draft}");
+    assert_eq!(draft["form"]["ho_ten"], "An\u{0}");
+}

@@ -172,6 +172,14 @@ async fn submit(t: &TestApp, citizen: &str) -> String {
     body["dossier"]["code"].as_str().unwrap().to_owned()
 }
 
+/// A dossier of demo-citizen's, received by the ward: its code.
+async fn received(t: &TestApp) -> String {
+    let code = submit(t, "demo-citizen").await;
+    let reception = token(t, "demo-reception").await;
+    act(t, &reception, &code, "receive", json!({"version": 1})).await;
+    code
+}
+
 fn subjects(messages: &[Value]) -> Vec<String> {
     let mut s: Vec<String> = messages
         .iter()
@@ -324,12 +332,9 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice(db: Db) {
     let port = free_port();
     let t = mailing_portal(db, port, |c| c.notify.max_attempts = 1000).await;
     set_contact(&t, "demo-citizen", "an.nguyen@example.vn", "", "vi").await;
-    let reception = token(&t, "demo-reception").await;
     let mut codes = Vec::new();
     for _ in 0..3 {
-        let code = submit(&t, "demo-citizen").await;
-        act(&t, &reception, &code, "receive", json!({"version": 1})).await;
-        codes.push(code);
+        codes.push(received(&t).await);
     }
     // The server is down: every try fails, the rows wait with the error kept.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -376,15 +381,7 @@ async fn spent_retries_go_to_the_dead_letter_list(db: Db) {
     })
     .await;
     set_contact(&t, "demo-citizen", "an.nguyen@example.vn", "", "vi").await;
-    let code = submit(&t, "demo-citizen").await;
-    act(
-        &t,
-        &token(&t, "demo-reception").await,
-        &code,
-        "receive",
-        json!({"version": 1}),
-    )
-    .await;
+    let code = received(&t).await;
     assert_eq!(
         column_within_5s(&t, "SELECT status FROM notifications", &["dead"]).await,
         ["dead"]
@@ -439,15 +436,7 @@ async fn scheduled_jobs_run_once_across_nodes(db: Db) {
         "UPDATE users SET email = username || '@motcua.test'",
     )
     .await;
-    let code = submit(&first, "demo-citizen").await;
-    act(
-        &first,
-        &token(&first, "demo-reception").await,
-        &code,
-        "receive",
-        json!({"version": 1}),
-    )
-    .await;
+    let code = received(&first).await;
     // The dossier fell due two days ago.
     let past = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
     tamper(
@@ -559,15 +548,7 @@ async fn text_messages_go_to_the_webhook_provider_signed(db: Db) {
         .await,
         303
     );
-    let code = submit(&t, "demo-citizen").await;
-    act(
-        &t,
-        &token(&t, "demo-reception").await,
-        &code,
-        "receive",
-        json!({"version": 1}),
-    )
-    .await;
+    let code = received(&t).await;
     for _ in 0..100 {
         if !seen.lock().unwrap().is_empty() {
             break;
