@@ -29,6 +29,8 @@ pub struct JobSettings {
     pub escalate_after_hours: i64,
     /// The hour (Vietnam time) from which yesterday's digest goes to the leaders.
     pub digest_hour: u32,
+    /// Delivered notifications are kept this many days, then removed (daily).
+    pub keep_notifications_days: i64,
 }
 
 impl Default for JobSettings {
@@ -40,6 +42,7 @@ impl Default for JobSettings {
             warn_before_hours: 24,
             escalate_after_hours: 24,
             digest_hour: 7,
+            keep_notifications_days: 365,
         }
     }
 }
@@ -115,6 +118,15 @@ impl App {
                 let yesterday = day.pred_opt().unwrap_or(day);
                 let written = self.send_digests(yesterday).await?;
                 tracing::info!(written, %yesterday, "daily digest");
+            }
+            if self
+                .store
+                .claim_job("prune", &day.to_string(), node, now)
+                .await?
+            {
+                let keep = Duration::days(settings.keep_notifications_days.max(1));
+                let removed = self.prune_outbox(now - keep).await?;
+                tracing::info!(removed, "delivered notifications removed");
             }
         }
         Ok(())
@@ -212,6 +224,11 @@ impl App {
             people.leaders.insert(agency.clone(), found);
         }
         Ok(&people.leaders[agency])
+    }
+
+    /// Removes the delivered and skipped notifications written before `before`.
+    pub async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(self.store.prune_notifications(before).await?)
     }
 
     /// Sends each leader the figures of their agency's subtree for `day`.

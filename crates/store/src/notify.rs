@@ -105,6 +105,9 @@ pub trait NotifyStore: Send + Sync {
     async fn dead_notifications(&self, limit: i64) -> Result<Vec<Notification>>;
     /// Sends a dead letter again from now; false if it is not dead.
     async fn requeue_notification(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Removes delivered and skipped notifications written before `before`, a batch at a
+    /// time; dead letters stay for an administrator. Returns how many were removed.
+    async fn prune_notifications(&self, before: DateTime<Utc>) -> Result<u64>;
     /// Claims a scheduled job's period for `node`; false if another node has it.
     async fn claim_job(
         &self,
@@ -372,6 +375,28 @@ macro_rules! impl_notify {
                 .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn prune_notifications(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<u64> {
+                let mut removed = 0;
+                loop {
+                    // In batches, so a large backlog never holds the writer for long.
+                    let done = sqlx::query(
+                        "DELETE FROM notifications WHERE id IN (
+                           SELECT id FROM notifications
+                           WHERE status IN ('sent', 'skipped') AND created_at < $1 LIMIT 5000)",
+                    )
+                    .bind(before)
+                    .execute(&self.writer)
+                    .await?;
+                    removed += done.rows_affected();
+                    if done.rows_affected() < 5000 {
+                        return Ok(removed);
+                    }
+                }
             }
 
             async fn claim_job(

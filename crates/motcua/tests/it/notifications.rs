@@ -504,7 +504,7 @@ async fn scheduled_jobs_run_once_across_nodes(db: Db) {
         "SELECT job || ':' || CAST(COUNT(*) AS TEXT) FROM job_runs GROUP BY job ORDER BY job",
     )
     .await;
-    assert_eq!(runs, ["deadlines:1", "digest:1"]);
+    assert_eq!(runs, ["deadlines:1", "digest:1", "prune:1"]);
 }
 
 on_both_backends!(text_messages_go_to_the_webhook_provider_signed);
@@ -579,6 +579,18 @@ async fn text_messages_go_to_the_webhook_provider_signed(db: Db) {
     )
     .await;
     assert_eq!(email, ["skipped"]);
+    // A year on, the delivered and skipped rows are removed; a dead letter would stay.
+    let removed = t
+        .app
+        .prune_outbox(chrono::Utc::now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(removed, 2, "the text message sent and the email skipped");
+    assert!(
+        read_column(&t.database_url, "SELECT status FROM notifications")
+            .await
+            .is_empty()
+    );
     let (status, _) = try_act(
         &t,
         &token(&t, "demo-citizen").await,
