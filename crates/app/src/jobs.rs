@@ -74,7 +74,7 @@ impl App {
                         // A full round may mean more are waiting: go on at once.
                         loop {
                             match app.deliver_due().await {
-                                Ok(n) if n as i64 >= 50 => continue,
+                                Ok(n) if n as i64 >= crate::notify::ROUND => continue,
                                 Ok(_) => break,
                                 Err(e) => { tracing::warn!(error = %e, "outbox delivery failed"); break }
                             }
@@ -109,24 +109,21 @@ impl App {
         }
         let vietnam = now.with_timezone(&domain::calendar::vietnam_offset());
         if vietnam.hour() >= settings.digest_hour {
-            let day = vietnam.date_naive();
-            if self
-                .store
-                .claim_job("digest", &day.to_string(), node, now)
-                .await?
-            {
-                let yesterday = day.pred_opt().unwrap_or(day);
-                let written = self.send_digests(yesterday).await?;
-                tracing::info!(written, %yesterday, "daily digest");
+            let day = vietnam.date_naive().to_string();
+            if self.store.claim_job("digest", &day, node, now).await? {
+                let yesterday = vietnam
+                    .date_naive()
+                    .pred_opt()
+                    .unwrap_or(vietnam.date_naive());
+                let sent = self.send_digests(yesterday).await;
+                self.release_if_failed("digest", &day, &sent).await?;
+                tracing::info!(written = sent?, %yesterday, "daily digest");
             }
-            if self
-                .store
-                .claim_job("prune", &day.to_string(), node, now)
-                .await?
-            {
+            if self.store.claim_job("prune", &day, node, now).await? {
                 let keep = Duration::days(settings.keep_notifications_days.max(1));
-                let removed = self.prune_outbox(now - keep).await?;
-                tracing::info!(removed, "delivered notifications removed");
+                let removed = self.prune_outbox(now - keep).await;
+                self.release_if_failed("prune", &day, &removed).await?;
+                tracing::info!(removed = removed?, "delivered notifications removed");
             }
         }
         Ok(())
@@ -224,6 +221,19 @@ impl App {
             people.leaders.insert(agency.clone(), found);
         }
         Ok(&people.leaders[agency])
+    }
+
+    /// A day's job that failed gives its claim back, so that the next tick runs it again.
+    async fn release_if_failed<T>(
+        &self,
+        job: &str,
+        period: &str,
+        outcome: &Result<T>,
+    ) -> Result<()> {
+        if outcome.is_err() {
+            self.store.release_job(job, period).await?;
+        }
+        Ok(())
     }
 
     /// Removes the delivered and skipped notifications written before `before`.

@@ -14,10 +14,11 @@ use store::{Contact, Notification, Outgoing};
 
 use crate::{App, AppError, Result};
 
-/// How many notifications a delivery round takes.
-const ROUND: i64 = 50;
+/// How many notifications a delivery round takes: few, so that a round of slow sends ends
+/// well within its lease.
+pub(crate) const ROUND: i64 = 10;
 /// How long a claimed notification is held before another node may take it.
-const LEASE_SECS: i64 = 60;
+const LEASE_SECS: i64 = 300;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

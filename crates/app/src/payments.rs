@@ -478,21 +478,42 @@ impl App {
         if reported.amount_vnd != Some(payment.amount_vnd) {
             return Ok(Confirmation::WrongAmount);
         }
-        if payment.status != PaymentStatus::Pending {
+        // A failed order may still be paid: one this portal gave up on when it expired can
+        // be confirmed late by the provider, and the money is then taken.
+        let open = match payment.status {
+            PaymentStatus::Pending => true,
+            PaymentStatus::Failed => false,
+            PaymentStatus::Paid | PaymentStatus::Refunded => {
+                return Ok(Confirmation::AlreadyDone);
+            }
+        };
+        if !reported.succeeded {
+            if open {
+                self.store.fail_payment(&reported.txn_ref).await?;
+                return Ok(Confirmation::FailureRecorded);
+            }
             return Ok(Confirmation::AlreadyDone);
         }
-        if !reported.succeeded {
-            self.store.fail_payment(&reported.txn_ref).await?;
-            return Ok(Confirmation::FailureRecorded);
-        }
+        let settle = PaymentChange::Settle {
+            txn_ref: reported.txn_ref.clone(),
+            provider_ref: reported.provider_ref.clone(),
+            bank_code: reported.bank_code.clone(),
+            at: Utc::now(),
+        };
         let Some(dossier) = self.store.dossier(&payment.dossier_code).await? else {
             return Ok(Confirmation::UnknownOrder);
         };
         let awaited = self.fee_awaited(&dossier).await?;
         if awaited.is_none_or(|f| f.seq != payment.request_seq) {
-            // Paid at the counter, withdrawn or stopped meanwhile: the money is settled by the
-            // reconciliation, the dossier is left as it is.
-            return Ok(Confirmation::AlreadyDone);
+            // Paid at the counter, withdrawn or stopped meanwhile: the money is recorded as
+            // paid (with its receipt, in the reconciliation, refundable), the dossier is left
+            // as it is. If another order of the same request is paid already, this one stays
+            // as it is, its callback on record, for the officials to refund.
+            return Ok(match self.store.settle_payment(&settle).await {
+                Ok(()) => Confirmation::Settled,
+                Err(store::StoreError::Conflict(_)) => Confirmation::AlreadyDone,
+                Err(e) => return Err(e.into()),
+            });
         }
         let now = Utc::now();
         let next = Dossier {
@@ -526,12 +547,7 @@ impl App {
             hash: String::new(),
         };
         let effects = store::ActionEffects {
-            payment: Some(PaymentChange::Settle {
-                txn_ref: reported.txn_ref.clone(),
-                provider_ref: reported.provider_ref.clone(),
-                bank_code: reported.bank_code.clone(),
-                at: now,
-            }),
+            payment: Some(settle),
             notices,
         };
         match self
@@ -559,7 +575,12 @@ impl App {
             at: Utc::now(),
             kind: kind.into(),
             txn_ref: params.get("vnp_TxnRef").cloned(),
-            params: serde_json::to_string(params).unwrap_or_default(),
+            // What anyone may send unsigned is kept, but not at any length.
+            params: serde_json::to_string(params)
+                .unwrap_or_default()
+                .chars()
+                .take(4000)
+                .collect(),
             answer: answer.into(),
         };
         if let Err(e) = self.store.record_callback(&callback).await {
@@ -651,11 +672,12 @@ impl App {
         };
         let start = day
             .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_local_timezone(domain::calendar::vietnam_offset())
-            .single()
-            .expect("a fixed offset is never ambiguous")
-            .with_timezone(&Utc);
+            .and_then(|t| {
+                t.and_local_timezone(domain::calendar::vietnam_offset())
+                    .single()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| AppError::invalid("day", format!("{day} is out of range")))?;
         let payments = self
             .store
             .payments_between(&root, start, start + Duration::days(1))

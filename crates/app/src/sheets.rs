@@ -86,7 +86,11 @@ impl App {
             .then(|| crate::fee_request(&events))
             .flatten();
         let payments = self.store.dossier_payments(code).await?;
-        let notifications = self.store.dossier_notifications(code).await?;
+        let mut notifications = self.store.dossier_notifications(code).await?;
+        if actor.role == domain::user::Role::Citizen {
+            // The officials' own notices (due soon, overdue, escalated) are not the applicant's.
+            notifications.retain(|n| n.recipient == actor.username);
+        }
         Ok(DossierContext {
             fee_due,
             payments,

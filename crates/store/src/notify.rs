@@ -108,6 +108,8 @@ pub trait NotifyStore: Send + Sync {
     /// Removes delivered and skipped notifications written before `before`, a batch at a
     /// time; dead letters stay for an administrator. Returns how many were removed.
     async fn prune_notifications(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// Gives a claimed period back, for a run that failed: the next tick tries it again.
+    async fn release_job(&self, job: &str, period: &str) -> Result<()>;
     /// Claims a scheduled job's period for `node`; false if another node has it.
     async fn claim_job(
         &self,
@@ -306,7 +308,7 @@ macro_rules! impl_notify {
                 sqlx::query(
                     "UPDATE notifications
                      SET status = $2, last_error = $3, next_attempt_at = COALESCE($4, next_attempt_at)
-                     WHERE id = $1",
+                     WHERE id = $1 AND status = 'pending'",
                 )
                 .bind(id)
                 .bind(status)
@@ -319,7 +321,8 @@ macro_rules! impl_notify {
 
             async fn mark_skipped(&self, id: i64, why: &str) -> $crate::Result<()> {
                 sqlx::query(
-                    "UPDATE notifications SET status = 'skipped', last_error = $2 WHERE id = $1",
+                    "UPDATE notifications SET status = 'skipped', last_error = $2
+                     WHERE id = $1 AND status = 'pending'",
                 )
                 .bind(id)
                 .bind(why)
@@ -417,6 +420,15 @@ macro_rules! impl_notify {
                 .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn release_job(&self, job: &str, period: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM job_runs WHERE job = $1 AND period = $2")
+                    .bind(job)
+                    .bind(period)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
             }
 
             async fn job_runs(&self, job: &str) -> $crate::Result<Vec<(String, String)>> {

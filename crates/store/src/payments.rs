@@ -112,6 +112,9 @@ pub trait PaymentStore: Send + Sync {
     async fn payment_by_ref(&self, txn_ref: &str) -> Result<Option<Payment>>;
     /// A dossier's orders, oldest first.
     async fn dossier_payments(&self, code: &str) -> Result<Vec<Payment>>;
+    /// Settles an order on its own, for money the provider took while the dossier no longer
+    /// awaited it; a conflict if the order (or another of its fee request) is paid already.
+    async fn settle_payment(&self, change: &PaymentChange) -> Result<()>;
     /// Marks a pending order failed; false if it was not pending.
     async fn fail_payment(&self, txn_ref: &str) -> Result<bool>;
     async fn record_callback(&self, callback: &Callback) -> Result<()>;
@@ -205,10 +208,11 @@ macro_rules! change_payment {
                 .bind(year)
                 .fetch_one(&mut *$conn)
                 .await?;
+                // Failed too: an order given up on at its expiry that the provider confirms late.
                 let settled = sqlx::query(
                     "UPDATE payments SET status = 'paid', settled_at = $2, provider_ref = $3,
                        bank_code = $4, receipt_no = $5
-                     WHERE txn_ref = $1 AND status = 'pending'",
+                     WHERE txn_ref = $1 AND status IN ('pending', 'failed')",
                 )
                 .bind(txn_ref)
                 .bind(at)
@@ -219,7 +223,7 @@ macro_rules! change_payment {
                 .await?;
                 if settled.rows_affected() != 1 {
                     return Err($crate::StoreError::Conflict(format!(
-                        "order {txn_ref} is no longer pending"
+                        "order {txn_ref} is paid already"
                     )));
                 }
             }
@@ -323,6 +327,22 @@ macro_rules! impl_payments {
                 rows.into_iter()
                     .map($crate::payments::decode_payment)
                     .collect()
+            }
+
+            async fn settle_payment(&self, change: &$crate::PaymentChange) -> $crate::Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let outcome: $crate::Result<()> = async {
+                    $crate::payments::change_payment!(tx, change);
+                    Ok(())
+                }
+                .await;
+                // A unique index refuses a second paid order of one fee request.
+                outcome.map_err(|e| match e {
+                    $crate::StoreError::Database(db) => $crate::sql::conflict(db, "payment"),
+                    other => other,
+                })?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn fail_payment(&self, txn_ref: &str) -> $crate::Result<bool> {

@@ -295,16 +295,20 @@ async fn reconciliation(
 ) -> Result<Response, PageError> {
     let day = match q.day.as_deref().filter(|d| !d.is_empty()) {
         None => app::today(),
-        Some(raw) => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-            PageError::new(
-                lang,
-                app::AppError::Invalid(vec![domain::InvalidField::bilingual(
-                    "day",
-                    format!("'{raw}' is not a date (YYYY-MM-DD)"),
-                    format!("'{raw}' không phải ngày (YYYY-MM-DD)"),
-                )]),
-            )
-        })?,
+        Some(raw) => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            // chrono reads years of any sign and width; payments have none outside these.
+            .filter(|d| (2000..=9999).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                PageError::new(
+                    lang,
+                    app::AppError::Invalid(vec![domain::InvalidField::bilingual(
+                        "day",
+                        format!("'{raw}' is not a date (YYYY-MM-DD)"),
+                        format!("'{raw}' không phải ngày (YYYY-MM-DD)"),
+                    )]),
+                )
+            })?,
     };
     let report = state
         .app

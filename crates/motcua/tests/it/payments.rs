@@ -278,6 +278,10 @@ async fn a_citizen_pays_in_the_sandbox_and_the_dossier_moves_on(db: Db) {
     };
     let (status, day) = csv(handler_browser.clone()).await;
     assert_eq!(status, 200);
+    for bad in ["2026-13-01", "-262143-01-01", "tomorrow"] {
+        let (status, html) = page(&t, &handler_browser, &format!("/desk/payments?day={bad}")).await;
+        assert_eq!(status, 400, "{bad}: {html}");
+    }
     assert!(day.contains(&format!("{code},{WARD},8000,paid,")), "{day}");
     let handler = token(&t, "demo-handler").await;
     let v = version.as_i64().unwrap();
@@ -385,7 +389,8 @@ async fn bad_payment_callbacks_get_their_codes_and_change_nothing(db: Db) {
         ["01"]
     );
 
-    // Paid at the counter while the online order was open: the IPN leaves the dossier be.
+    // Paid at the counter while the online order was open: the provider took the money too.
+    // It is recorded as paid (receipt, reconciliation) for a refund; the dossier is left be.
     let (counter, _) = awaiting_fees(&t, None).await;
     let (_, to_provider) = press_pay(&t, &citizen, &counter).await;
     let open = query_of(&to_provider)["vnp_TxnRef"].clone();
@@ -398,23 +403,57 @@ async fn bad_payment_callbacks_get_their_codes_and_change_nothing(db: Db) {
         json!({"version": 3}),
     )
     .await;
-    assert_eq!(
-        ipn(&t, &outcome(&secret, &open, "800000", "00")).await,
-        "02"
-    );
+    let late = outcome(&secret, &open, "800000", "00");
+    assert_eq!(ipn(&t, &late).await, "00");
     assert_eq!(
         dossier(&t, &counter).await["version"],
         at_counter["version"]
     );
-    assert_eq!(
+    let status_of = async |txn: &str| {
         read_column(
             &t.database_url,
-            &format!("SELECT status FROM payments WHERE txn_ref = '{open}'")
+            &format!("SELECT status FROM payments WHERE txn_ref = '{txn}'"),
         )
-        .await,
-        ["pending"],
-        "left for the reconciliation"
+        .await
+    };
+    assert_eq!(
+        status_of(&open).await,
+        ["paid"],
+        "the money taken is on record"
     );
+    assert_eq!(ipn(&t, &late).await, "02");
+    let v = at_counter["version"].as_i64().unwrap();
+    let refunded = act(
+        &t,
+        &handler,
+        &counter,
+        "refund",
+        json!({"version": v, "reason": "Đã nộp tại quầy, hoàn trả khoản nộp trực tuyến"}),
+    )
+    .await;
+    assert_eq!(refunded["status"], "in_progress");
+    assert_eq!(status_of(&open).await, ["refunded"]);
+
+    // An order given up on at its expiry, then confirmed late by the provider: settled, and
+    // the dossier moves on; the order opened in its place stays pending.
+    let (expiring, _) = awaiting_fees(&t, None).await;
+    let (_, first) = press_pay(&t, &citizen, &expiring).await;
+    let old = query_of(&first)["vnp_TxnRef"].clone();
+    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    crate::dossiers::tamper(
+        &t.database_url,
+        &format!("UPDATE payments SET created_at = '{an_hour_ago}' WHERE txn_ref = '{old}'"),
+    )
+    .await;
+    let (_, second) = press_pay(&t, &citizen, &expiring).await;
+    let new = query_of(&second)["vnp_TxnRef"].clone();
+    assert_ne!(new, old, "an expired order is replaced");
+    assert_eq!(status_of(&old).await, ["failed"]);
+    assert_eq!(ipn(&t, &outcome(&secret, &old, "800000", "00")).await, "00");
+    assert_eq!(status_of(&old).await, ["paid"]);
+    assert_eq!(dossier(&t, &expiring).await["national_status"], 4);
+    assert_eq!(status_of(&new).await, ["pending"]);
+
     // Nothing is awaited now: "pay" is refused.
     let (status, _) = press_pay(&t, &citizen, &counter).await;
     assert_eq!(status, 409);
