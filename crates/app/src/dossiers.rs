@@ -969,15 +969,20 @@ impl App {
     }
 
     async fn load_lookup_key(&self) -> Result<String> {
-        if let Some(key) = self.store.meta(LOOKUP_KEY).await? {
+        self.stored_secret(LOOKUP_KEY).await
+    }
+
+    /// A random key kept in `meta` under `name`: made on first use, then read.
+    pub(crate) async fn stored_secret(&self, name: &str) -> Result<String> {
+        if let Some(key) = self.store.meta(name).await? {
             return Ok(key);
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let key = domain::text::hex(&bytes);
-        self.store.set_meta(LOOKUP_KEY, &key).await?;
+        self.store.set_meta(name, &key).await?;
         // Another process may have set one first: use whatever is stored.
-        Ok(self.store.meta(LOOKUP_KEY).await?.unwrap_or(key))
+        Ok(self.store.meta(name).await?.unwrap_or(key))
     }
 }
 

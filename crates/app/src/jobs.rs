@@ -243,24 +243,27 @@ impl App {
 
     /// Sends each leader the figures of their agency's subtree for `day`.
     pub async fn send_digests(&self, day: NaiveDate) -> Result<u64> {
+        // One read of the leaders, and the figures once per agency: its leaders share them.
+        let mut by_agency: HashMap<AgencyCode, Vec<User>> = HashMap::new();
+        for leader in self.store.users_with_role(Role::Leader).await? {
+            if let Some(agency) = leader.agency.clone() {
+                by_agency.entry(agency).or_default().push(leader);
+            }
+        }
         let mut notices = Vec::new();
-        for agency in self.all_agencies().await?.iter() {
-            for leader in self
-                .store
-                .agency_people(&agency.code, &[Role::Leader])
-                .await?
-            {
-                let Some(user) = self.store.user(&leader).await? else {
-                    continue;
-                };
-                let figures = self.digest_figures(&user, day).await?;
+        for (code, leaders) in by_agency {
+            let Some(agency) = self.agency(&code).await? else {
+                continue;
+            };
+            let figures = self.digest_figures(&leaders[0], day).await?;
+            for leader in leaders {
                 notices.push(Outgoing {
-                    recipient: leader,
+                    recipient: leader.username,
                     template: Template::Digest,
                     facts: domain::notify::Facts {
                         agency: agency.name.clone(),
                         link: Some(format!("{}/dashboard", self.public_url)),
-                        digest: Some(figures),
+                        digest: Some(figures.clone()),
                         ..Default::default()
                     },
                     dossier_code: None,

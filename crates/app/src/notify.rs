@@ -236,41 +236,24 @@ impl App {
                 format!("'{phone}' không phải số điện thoại (9 đến 15 chữ số)"),
             ));
         }
-        let lang = Lang::from_code(lang).ok_or_else(|| {
-            AppError::Invalid(vec![domain::InvalidField::bilingual(
+        let lang = Lang::from_code(lang);
+        if lang.is_none() {
+            errors.push(domain::InvalidField::bilingual(
                 "lang",
                 "choose vi or en",
                 "hãy chọn vi hoặc en",
-            )])
-        });
-        let lang = match lang {
-            Ok(l) => l,
-            Err(AppError::Invalid(e)) => {
-                errors.extend(e);
-                Lang::Vi
-            }
-            Err(e) => return Err(e),
-        };
+            ));
+        }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
         let contact = Contact {
             email: Some(email.to_owned()).filter(|e| !e.is_empty()),
             phone: Some(phone).filter(|p| !p.is_empty()),
-            lang,
+            lang: lang.unwrap_or_default(),
         };
         self.store.set_contact(&actor.username, &contact).await?;
         Ok(contact)
-    }
-
-    /// A dossier's notifications with their delivery status, for whoever may read it.
-    pub async fn dossier_notifications(
-        &self,
-        actor: &User,
-        code: &str,
-    ) -> Result<Vec<Notification>> {
-        self.visible_dossier(actor, code, None).await?;
-        Ok(self.store.dossier_notifications(code).await?)
     }
 
     fn administrator(actor: &User) -> Result<()> {

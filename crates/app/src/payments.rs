@@ -223,7 +223,8 @@ impl App {
     pub async fn with_payments(mut self, settings: PaymentSettings) -> Result<Self> {
         let mut secret = settings.vnpay.hash_secret.clone();
         if secret.is_empty() && settings.sandbox {
-            secret = self.sandbox_secret().await?;
+            // Kept in the database, so that every node signs alike.
+            secret = self.stored_secret(SANDBOX_SECRET_KEY).await?;
         }
         let pay_url = match settings.vnpay.pay_url.as_str() {
             "" if settings.sandbox => format!("{}{SANDBOX_PATH}", self.public_url),
@@ -254,23 +255,6 @@ impl App {
     /// Whether fees can be paid online here.
     pub fn payments_enabled(&self) -> bool {
         self.provider.is_some()
-    }
-
-    /// Whether the built-in sandbox provider is served.
-    pub fn sandbox_enabled(&self) -> bool {
-        self.sandbox.is_some()
-    }
-
-    /// The sandbox's signing secret: made once, kept in the database, so every node agrees.
-    async fn sandbox_secret(&self) -> Result<String> {
-        if let Some(secret) = self.store.meta(SANDBOX_SECRET_KEY).await? {
-            return Ok(secret);
-        }
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        let secret = domain::text::hex(&bytes).to_uppercase();
-        self.store.set_meta(SANDBOX_SECRET_KEY, &secret).await?;
-        Ok(self.store.meta(SANDBOX_SECRET_KEY).await?.unwrap_or(secret))
     }
 
     fn provider(&self) -> Result<&dyn Provider> {
@@ -617,12 +601,6 @@ impl App {
             payment,
             provider_succeeded: reported.succeeded,
         })
-    }
-
-    /// A dossier's payments, for whoever may read the dossier.
-    pub async fn dossier_payments(&self, actor: &User, code: &str) -> Result<Vec<Payment>> {
-        self.visible_dossier(actor, code, None).await?;
-        Ok(self.store.dossier_payments(code).await?)
     }
 
     /// A paid (or refunded) payment with its dossier, for the electronic receipt.

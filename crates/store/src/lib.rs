@@ -25,9 +25,7 @@ pub use identity::{
     TokenRecord,
 };
 pub use notify::{Contact, DeliveryStatus, Notification, NotifyStore, Outgoing};
-pub use payments::{
-    Callback, NewPayment, Payment, PaymentChange, PaymentStatus, PaymentStore, receipt_number,
-};
+pub use payments::{Callback, NewPayment, Payment, PaymentChange, PaymentStatus, PaymentStore};
 pub use postgres::PgStore;
 pub use privilege::{Approval, PrivilegeStore};
 pub use sqlite::SqliteStore;

@@ -118,8 +118,8 @@ pub trait NotifyStore: Send + Sync {
         node: &str,
         at: DateTime<Utc>,
     ) -> Result<bool>;
-    /// The periods claimed of a job, oldest first, with the node that claimed each.
-    async fn job_runs(&self, job: &str) -> Result<Vec<(String, String)>>;
+    /// Everyone in a role, by username.
+    async fn users_with_role(&self, role: domain::user::Role) -> Result<Vec<domain::user::User>>;
     /// The usernames of an agency's people in the given roles.
     async fn agency_people(
         &self,
@@ -431,13 +431,18 @@ macro_rules! impl_notify {
                 Ok(())
             }
 
-            async fn job_runs(&self, job: &str) -> $crate::Result<Vec<(String, String)>> {
-                Ok(sqlx::query_as(
-                    "SELECT period, node FROM job_runs WHERE job = $1 ORDER BY period",
+            async fn users_with_role(
+                &self,
+                role: domain::user::Role,
+            ) -> $crate::Result<Vec<domain::user::User>> {
+                let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT username, full_name, role, agency_code FROM users WHERE role = $1
+                     ORDER BY username",
                 )
-                .bind(job)
+                .bind(role.code())
                 .fetch_all(&self.pool)
-                .await?)
+                .await?;
+                rows.into_iter().map($crate::sql::decode_user).collect()
             }
 
             async fn agency_people(

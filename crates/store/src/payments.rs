@@ -118,8 +118,6 @@ pub trait PaymentStore: Send + Sync {
     /// Marks a pending order failed; false if it was not pending.
     async fn fail_payment(&self, txn_ref: &str) -> Result<bool>;
     async fn record_callback(&self, callback: &Callback) -> Result<()>;
-    /// The callbacks of an order, oldest first.
-    async fn callbacks(&self, txn_ref: &str) -> Result<Vec<Callback>>;
     /// Orders opened from `from` to before `to` by the agencies of a subtree, oldest first.
     async fn payments_between(
         &self,
@@ -172,7 +170,7 @@ pub(crate) fn decode_payment(r: PaymentRow) -> Result<Payment> {
 }
 
 /// The receipt number of an agency's `seq`-th payment of `year`.
-pub fn receipt_number(agency: &str, year: i32, seq: i64) -> String {
+pub(crate) fn receipt_number(agency: &str, year: i32, seq: i64) -> String {
     format!("BL-{agency}-{year}-{seq:06}")
 }
 
@@ -368,32 +366,6 @@ macro_rules! impl_payments {
                 .execute(&self.writer)
                 .await?;
                 Ok(())
-            }
-
-            async fn callbacks(&self, txn_ref: &str) -> $crate::Result<Vec<$crate::Callback>> {
-                let rows: Vec<(
-                    chrono::DateTime<chrono::Utc>,
-                    String,
-                    Option<String>,
-                    String,
-                    String,
-                )> = sqlx::query_as(
-                    "SELECT at, kind, txn_ref, params, answer FROM payment_callbacks
-                     WHERE txn_ref = $1 ORDER BY id",
-                )
-                .bind(txn_ref)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(at, kind, txn_ref, params, answer)| $crate::Callback {
-                        at,
-                        kind,
-                        txn_ref,
-                        params,
-                        answer,
-                    })
-                    .collect())
             }
 
             async fn payments_between(

@@ -861,18 +861,13 @@ async fn dossier_view(
             receipt: p.receipt_no.clone().map(|no| (p.id, no)),
         })
         .collect();
-    let message_lang = if lang == Lang::En {
-        domain::notify::Lang::En
-    } else {
-        domain::notify::Lang::Vi
-    };
     let notifications = ctx
         .notifications
         .iter()
         .map(|n| {
             (
                 local_time(n.created_at),
-                domain::notify::render(n.template, message_lang, &n.facts).subject,
+                domain::notify::render(n.template, lang.for_messages(), &n.facts).subject,
                 n.channel.clone(),
                 delivery_status(lang, n),
             )

@@ -27,6 +27,14 @@ impl Lang {
         }
     }
 
+    /// The same language for the messages motcua sends.
+    pub fn for_messages(self) -> domain::notify::Lang {
+        match self {
+            Lang::Vi => domain::notify::Lang::Vi,
+            Lang::En => domain::notify::Lang::En,
+        }
+    }
+
     /// The other language, for the switch link.
     pub fn other(self) -> Self {
         match self {

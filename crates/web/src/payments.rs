@@ -427,7 +427,7 @@ async fn dead_letters(
                 local_time(n.created_at),
                 n.recipient.clone(),
                 n.channel.clone(),
-                domain::notify::render(n.template, domain::notify::Lang::Vi, &n.facts).subject,
+                domain::notify::render(n.template, lang.for_messages(), &n.facts).subject,
                 n.attempts,
                 n.last_error.clone().unwrap_or_default(),
             )

@@ -5,6 +5,8 @@
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN phone TEXT;
 ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'vi';
+-- Who is told of an agency's dossiers, and the leaders' digest.
+CREATE INDEX users_role_agency ON users (role, agency_code);
 
 -- One order at the payment provider for a fee request (the request_payment event).
 CREATE TABLE payments (
