@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use motcua::config::Config;
-use motcua::{bench, generate, history, server};
+use motcua::{backup, bench, generate, history, server};
 
 /// motcua — public service portal and electronic one-stop shop ("một cửa").
 ///
@@ -52,6 +52,28 @@ enum Command {
     Bench(Bench),
     /// Create or upgrade the database schema and exit.
     Migrate,
+    /// Copy the database and the attachments into a new folder, with a manifest, while the
+    /// server runs (SQLite: an online snapshot; PostgreSQL: pg_dump). Not the master key.
+    Backup {
+        /// The folder to create (it must not exist or be empty).
+        #[arg(long, short)]
+        output: PathBuf,
+        /// The folder of pg_dump, when it is not on PATH (e.g. /usr/lib/postgresql/15/bin).
+        #[arg(long)]
+        pg_bin: Option<PathBuf>,
+    },
+    /// Put a backup back into the configured database and attachments folder, after checking
+    /// it against its manifest (stop the server first).
+    Restore {
+        /// The folder `motcua backup` wrote.
+        from: PathBuf,
+        /// Replace an existing SQLite database.
+        #[arg(long)]
+        force: bool,
+        /// The folder of pg_restore, when it is not on PATH.
+        #[arg(long)]
+        pg_bin: Option<PathBuf>,
+    },
     /// Print a new API bearer token for a user (e.g. demo-citizen), for scripts and clients.
     Token {
         #[arg(long)]
@@ -202,6 +224,34 @@ enum Generate {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// The load harness: drives a running server over HTTP with named scenarios (comma
+    /// separated, run in turn) and prints throughput, latency, errors and, with --pid, the
+    /// server's CPU and peak memory; put `trivial` first to get every figure as a share of it.
+    Http {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "trivial,search,procedure,lookup,submit,transition,stats,dashboard,mix"
+        )]
+        scenario: Vec<motcua::load::Scenario>,
+        /// Seconds each scenario runs (after one second of warm-up).
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Clients at once, each with its own connection.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// The server's process id, for its CPU time and peak memory.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Also print a BENCHMARKS.md table row per scenario, labelled with this text.
+        #[arg(long)]
+        markdown: Option<String>,
+        /// Dossiers submitted beforehand for the official actions (four each).
+        #[arg(long, default_value_t = 10_000)]
+        dossiers: usize,
+    },
     /// In-process catalogue search over a generated catalogue: throughput and latency.
     Search {
         #[arg(long, default_value_t = 7000)]
@@ -321,6 +371,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
+        Command::Bench(Bench::Http {
+            url,
+            scenario,
+            duration,
+            concurrency,
+            pid,
+            markdown,
+            dossiers,
+        }) => runtime.block_on(async {
+            let app = server::open_for_command(&config).await?;
+            let options = motcua::load::Options {
+                url,
+                scenarios: scenario,
+                duration: Duration::from_secs(duration.max(1)),
+                concurrency,
+                pid,
+                markdown,
+                dossiers,
+            };
+            motcua::load::run(&app, options).await.map(|_| ())
+        }),
         Command::Bench(Bench::Transitions {
             dossiers,
             concurrency,
@@ -404,6 +475,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{n} counters rebuilt from the event log");
             Ok(())
         }),
+        Command::Backup { output, pg_bin } => {
+            runtime.block_on(backup::backup(&config, &output, pg_bin.as_deref()))
+        }
+        Command::Restore {
+            from,
+            force,
+            pg_bin,
+        } => runtime.block_on(backup::restore(&config, &from, force, pg_bin.as_deref())),
         Command::Migrate => runtime.block_on(async {
             server::open_store(&config).await?;
             println!(

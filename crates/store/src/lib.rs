@@ -8,7 +8,7 @@ mod payments;
 mod postgres;
 mod privilege;
 mod sql;
-mod sqlite;
+pub mod sqlite;
 
 use std::sync::Arc;
 

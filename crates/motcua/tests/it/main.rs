@@ -6,6 +6,7 @@ mod api;
 mod api_fuzz;
 mod cli;
 mod dossiers;
+mod durability;
 mod identity;
 mod journeys;
 mod notifications;

@@ -1,0 +1,301 @@
+//! `motcua backup` and `motcua restore`: the database and the attachments folder, with a
+//! manifest that lets a restore prove the copy is whole before it replaces anything.
+//!
+//! SQLite is copied online with `VACUUM INTO` (one consistent snapshot while the server goes on
+//! writing); PostgreSQL with `pg_dump --format=custom`, restored by `pg_restore` in one
+//! transaction. The master key is never in a backup: it is kept apart, and the manifest holds
+//! only its SHA-256 so a restore can say whether the key at hand is the right one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+const MANIFEST: &str = "manifest.json";
+const SQLITE_FILE: &str = "motcua.db";
+const POSTGRES_FILE: &str = "motcua.pgdump";
+const FILES: &str = "files";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Raised when the layout of a backup changes.
+    pub format: u32,
+    pub motcua_version: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// sqlite or postgres.
+    pub backend: String,
+    /// The database file in the backup and its SHA-256.
+    pub database_file: String,
+    pub database_sha256: String,
+    pub database_bytes: u64,
+    /// Read from the copy (SQLite); a PostgreSQL dump is not opened.
+    pub counts: Option<store::sqlite::SnapshotCounts>,
+    pub files: u64,
+    pub files_bytes: u64,
+    /// SHA-256 of the master key file the data was encrypted under, if one was found.
+    pub master_key_sha256: Option<String>,
+}
+
+pub async fn backup(config: &Config, output: &Path, pg_bin: Option<&Path>) -> anyhow::Result<()> {
+    if output.exists() && std::fs::read_dir(output)?.next().is_some() {
+        bail!(
+            "{} is not empty: a backup goes into a new folder",
+            output.display()
+        );
+    }
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let url = config.database_url();
+    // The database first, then the files: every file the snapshot names is already written.
+    let (backend, database_file, counts) = if is_sqlite(&url) {
+        let copy = output.join(SQLITE_FILE);
+        store::sqlite::snapshot(&url, &copy)
+            .await
+            .with_context(|| format!("cannot copy the database {}", store::redact(&url)))?;
+        let counts = store::sqlite::check_copy(&copy).await?;
+        ("sqlite", SQLITE_FILE, Some(counts))
+    } else {
+        let file = output.join(POSTGRES_FILE);
+        let mut dump = Command::new(pg_tool(pg_bin, "pg_dump"));
+        dump.args(["--format=custom", "--no-owner", "--file"])
+            .arg(&file)
+            .arg(&url);
+        run_tool(dump, "pg_dump")?;
+        ("postgres", POSTGRES_FILE, None)
+    };
+    let (files, files_bytes) = copy_tree(&config.files_folder(), &output.join(FILES))?;
+    let database = output.join(database_file);
+    let manifest = Manifest {
+        format: 1,
+        motcua_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: chrono::Utc::now(),
+        backend: backend.into(),
+        database_file: database_file.into(),
+        database_sha256: sha256_file(&database)?,
+        database_bytes: std::fs::metadata(&database)?.len(),
+        counts,
+        files,
+        files_bytes,
+        master_key_sha256: master_key_file(config)
+            .filter(|p| p.exists())
+            .map(|p| sha256_file(&p))
+            .transpose()?,
+    };
+    std::fs::write(output.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+    println!(
+        "backup in {}: {backend} database {} bytes{}, {files} attachment files ({files_bytes} bytes); \
+         the master key is not in it: keep it apart",
+        output.display(),
+        manifest.database_bytes,
+        counts
+            .map(|c| format!(" ({} dossiers, {} events)", c.dossiers, c.events))
+            .unwrap_or_default(),
+    );
+    Ok(())
+}
+
+pub async fn restore(
+    config: &Config,
+    from: &Path,
+    force: bool,
+    pg_bin: Option<&Path>,
+) -> anyhow::Result<()> {
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(from.join(MANIFEST)).with_context(|| {
+            format!(
+                "{} holds no {MANIFEST}: not a motcua backup",
+                from.display()
+            )
+        })?)
+        .with_context(|| format!("{MANIFEST} in {} cannot be read", from.display()))?;
+    if manifest.format != 1 {
+        bail!(
+            "backup format {} is not known to this motcua",
+            manifest.format
+        );
+    }
+    let database = from.join(&manifest.database_file);
+    let sha256 =
+        sha256_file(&database).with_context(|| format!("cannot read {}", database.display()))?;
+    if sha256 != manifest.database_sha256 {
+        bail!(
+            "{} has changed since the backup (SHA-256 {sha256}, the manifest says {}): not restored",
+            database.display(),
+            manifest.database_sha256
+        );
+    }
+    check_master_key(config, &manifest)?;
+    let url = config.database_url();
+    match (manifest.backend.as_str(), is_sqlite(&url)) {
+        ("sqlite", true) => {
+            let counts = store::sqlite::check_copy(&database).await?;
+            if Some(counts) != manifest.counts {
+                bail!(
+                    "{} does not hold what the manifest counts",
+                    database.display()
+                );
+            }
+            replace_sqlite(&url, &database, force)?;
+        }
+        ("postgres", false) => {
+            // One transaction that stops at the first error: a database that is not empty
+            // refuses the dump and keeps what it had.
+            let mut load = Command::new(pg_tool(pg_bin, "pg_restore"));
+            load.args([
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                "--dbname",
+            ])
+            .arg(&url)
+            .arg(&database);
+            run_tool(load, "pg_restore")?;
+        }
+        (backend, _) => bail!(
+            "this backup is of a {backend} database, and the configured database {} is not: \
+             restore it into the same kind",
+            store::redact(&url)
+        ),
+    }
+    let target = config.files_folder();
+    let (files, _) = copy_tree(&from.join(FILES), &target)?;
+    println!(
+        "restored the {} backup of {} into {}, with {files} attachment files; \
+         `motcua audit verify` and `motcua stats verify` check it",
+        manifest.backend,
+        manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        store::redact(&url),
+    );
+    Ok(())
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// The file a `sqlite://` URL names.
+fn sqlite_path(url: &str) -> PathBuf {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+}
+
+/// Puts the copy in place under a temporary name, then renames it over the old database, so
+/// the database is either the old one or the whole restored one.
+fn replace_sqlite(url: &str, copy: &Path, force: bool) -> anyhow::Result<()> {
+    let target = sqlite_path(url);
+    if target.exists() && !force {
+        bail!(
+            "{} exists: stop the server, and restore with --force to replace it",
+            target.display()
+        );
+    }
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let staging = target.with_extension("db.restoring");
+    std::fs::copy(copy, &staging).with_context(|| format!("cannot write {}", staging.display()))?;
+    // The old database's write-ahead log belongs to it, not to the copy.
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", target.display()));
+        if side.exists() {
+            std::fs::remove_file(&side)?;
+        }
+    }
+    std::fs::rename(&staging, &target)?;
+    Ok(())
+}
+
+fn check_master_key(config: &Config, manifest: &Manifest) -> anyhow::Result<()> {
+    let (Some(expected), Some(path)) = (&manifest.master_key_sha256, master_key_file(config))
+    else {
+        return Ok(());
+    };
+    if !path.exists() {
+        println!(
+            "the data was encrypted under a master key (SHA-256 {expected}): put it at {} \
+             before serving",
+            path.display()
+        );
+        return Ok(());
+    }
+    let actual = sha256_file(&path)?;
+    if &actual != expected {
+        bail!(
+            "{} is not the master key this backup was made under (SHA-256 {actual}, the \
+             manifest says {expected}): its secrets could not be read",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The master key file, unless the key is given in the configuration itself.
+fn master_key_file(config: &Config) -> Option<PathBuf> {
+    if config.security.master_key.is_some() {
+        return None;
+    }
+    Some(
+        config
+            .security
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| config.server.data_dir.join("master.key")),
+    )
+}
+
+fn pg_tool(dir: Option<&Path>, name: &str) -> PathBuf {
+    dir.map(|d| d.join(name)).unwrap_or_else(|| name.into())
+}
+
+fn run_tool(mut command: Command, name: &str) -> anyhow::Result<()> {
+    let output = command.output().with_context(|| {
+        format!("cannot run {name}: install the PostgreSQL client tools, or name their folder with --pg-bin")
+    })?;
+    if !output.status.success() {
+        bail!(
+            "{name} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Copies a folder tree (files and subfolders); a missing source is an empty tree. Returns
+/// the number of files and their bytes.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
+    if !from.exists() {
+        return Ok((0, 0));
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let (mut files, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            let (f, b) = copy_tree(&entry.path(), &target)?;
+            files += f;
+            bytes += b;
+        } else {
+            bytes += std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            files += 1;
+        }
+    }
+    Ok((files, bytes))
+}

@@ -1,0 +1,490 @@
+//! `motcua bench http`: the load harness. It drives a running server over HTTP (reqwest on
+//! hyper, one connection per client, each client sending its next request when the last is
+//! answered) with named scenarios or a weighted mix, and reports throughput, latency
+//! percentiles, errors, the server's CPU and peak memory (read from /proc for `--pid`), and
+//! each figure as a share of what the same server build does for a trivial handler
+//! (`/healthz`: routing, middleware and HTTP, no work).
+//!
+//! It reads the configured database only to issue the tokens it signs in with, so it is run
+//! with the server's `--data-dir` or `DATABASE_URL`. The scenarios that submit or act use the
+//! demo province (`serve --demo`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// `GET /healthz`: the limit of this machine's HTTP stack in this build.
+    Trivial,
+    /// `GET /api/v1/procedures?q=…`: catalogue search, a mix of what people type.
+    Search,
+    /// `GET /procedures/{code}`: a procedure's whole page.
+    Procedure,
+    /// `POST /api/v1/dossiers` without attachments, as the demo citizen.
+    Submit,
+    /// Official actions: receive, complete the step, apologise and extend, stop.
+    Transition,
+    /// `GET /api/v1/lookup/{code}?secret=…`: the public status lookup.
+    Lookup,
+    /// `GET /api/v1/stats` as the demo leader.
+    Stats,
+    /// `GET /dashboard` as the demo leader.
+    Dashboard,
+    /// All of the above but trivial, weighted like a portal's day (see `MIX`).
+    Mix,
+}
+
+/// The mix: mostly people reading, some submitting, officials acting, leaders looking.
+const MIX: &[(Scenario, u32)] = &[
+    (Scenario::Search, 30),
+    (Scenario::Procedure, 25),
+    (Scenario::Lookup, 20),
+    (Scenario::Submit, 10),
+    (Scenario::Transition, 7),
+    (Scenario::Stats, 5),
+    (Scenario::Dashboard, 3),
+];
+
+const SEARCHES: &[&str] = &[
+    "dang ky khai sinh",
+    "Đăng ký khai sinh",
+    "giay phep xay dung",
+    "cấp lại giấy phép lái xe",
+    "chung thuc ban sao",
+    "ho kinh doanh",
+    "tro cap xa hoi",
+    "giấy phép lái xẹ",
+    "dang ki ket hon",
+    "1.014027",
+];
+
+const STEPS: [&str; 4] = ["receive", "complete_step", "apologize_and_extend", "stop"];
+
+pub struct Options {
+    pub url: String,
+    pub scenarios: Vec<Scenario>,
+    pub duration: Duration,
+    pub concurrency: usize,
+    pub pid: Option<u32>,
+    /// Also print each result as a BENCHMARKS.md table row, under this label.
+    pub markdown: Option<String>,
+    /// Dossiers submitted beforehand for the official actions (four actions each).
+    pub dossiers: usize,
+}
+
+/// What one scenario's run measured.
+pub struct Outcome {
+    pub scenario: Scenario,
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub latency_us: Histogram<u64>,
+    /// Cores the server used on average, and its peak resident memory since it started.
+    pub server_cores: Option<f64>,
+    pub server_peak_mb: Option<f64>,
+}
+
+impl Outcome {
+    fn per_second(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+/// What the scenarios need: sign-in tokens and things to ask for.
+struct Fixtures {
+    base: String,
+    citizen: String,
+    reception: String,
+    handler: String,
+    leader: String,
+    procedures: Vec<String>,
+    lookups: Vec<String>,
+    /// Submitted dossiers waiting for the official actions, taken in turn.
+    waiting: Vec<String>,
+    next_waiting: AtomicUsize,
+}
+
+pub async fn run(app: &app::App, options: Options) -> anyhow::Result<Vec<Outcome>> {
+    let base = options.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let fixtures = Arc::new(prepare(app, &client, &base, &options).await?);
+    let mut outcomes = Vec::new();
+    let mut trivial: Option<f64> = None;
+    for &scenario in &options.scenarios {
+        let outcome = drive(&client, &fixtures, scenario, &options).await?;
+        if scenario == Scenario::Trivial {
+            trivial = Some(outcome.per_second());
+        }
+        print_outcome(&outcome, trivial, options.concurrency);
+        if let Some(label) = &options.markdown {
+            println!(
+                "{}",
+                markdown_row(label, &outcome, trivial, options.concurrency)
+            );
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+async fn prepare(
+    app: &app::App,
+    client: &reqwest::Client,
+    base: &str,
+    options: &Options,
+) -> anyhow::Result<Fixtures> {
+    let token = |user: &'static str| {
+        let app = app.clone();
+        async move {
+            app.issue_token(user, chrono::Duration::hours(2))
+                .await
+                .with_context(|| format!("cannot sign in as {user}: is the demo data loaded?"))
+        }
+    };
+    let citizen = token("demo-citizen").await?;
+    let uses =
+        |s: Scenario| options.scenarios.contains(&s) || options.scenarios.contains(&Scenario::Mix);
+    let listed: Value = client
+        .get(format!("{base}/api/v1/procedures?limit=100"))
+        .send()
+        .await
+        .with_context(|| format!("the server at {base} does not answer"))?
+        .error_for_status()?
+        .json()
+        .await?;
+    let procedures = listed["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|p| p["code"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    anyhow::ensure!(!procedures.is_empty(), "the catalogue at {base} is empty");
+    let lookups = if uses(Scenario::Lookup) {
+        submit_many(client, base, &citizen, 200)
+            .await?
+            .into_iter()
+            .map(|(_, lookup)| lookup)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let waiting = if uses(Scenario::Transition) {
+        let started = Instant::now();
+        let codes: Vec<String> = submit_many(client, base, &citizen, options.dossiers)
+            .await?
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        eprintln!(
+            "submitted {} dossiers for the official actions in {:.1} s",
+            codes.len(),
+            started.elapsed().as_secs_f64()
+        );
+        codes
+    } else {
+        Vec::new()
+    };
+    Ok(Fixtures {
+        base: base.to_owned(),
+        citizen,
+        reception: token("demo-reception").await?,
+        handler: token("demo-handler").await?,
+        leader: token("demo-leader").await?,
+        procedures,
+        lookups,
+        waiting,
+        next_waiting: AtomicUsize::new(0),
+    })
+}
+
+/// The dossier the scenarios submit: the social pension application, whose e-form is the
+/// letter, so nothing is attached.
+fn submission() -> Value {
+    json!({
+        "procedure": "1.014027", "agency": "001.00.00.H31", "channel": "online",
+        "form": {"ho_ten": "Nguyễn Văn An", "so_dinh_danh": "031201001234",
+                 "dien_thoai": "0912345678", "dia_chi": "12 Điện Biên Phủ, phường Hồng Bàng",
+                 "noi_dung": "Đề nghị hưởng trợ cấp hưu trí xã hội"}
+    })
+}
+
+/// Submits `n` dossiers, 16 at a time; returns each one's code and public lookup path.
+async fn submit_many(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (client, base, token, next) = (
+            client.clone(),
+            base.to_owned(),
+            token.to_owned(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let answer: Value = client
+                    .post(format!("{base}/api/v1/dossiers"))
+                    .bearer_auth(&token)
+                    .json(&submission())
+                    .send()
+                    .await?
+                    .error_for_status()
+                    .context("a submission was refused: is the demo data loaded?")?
+                    .json()
+                    .await?;
+                let field = |name: &str| answer.pointer(name).and_then(Value::as_str);
+                made.push((
+                    field("/dossier/code").unwrap_or_default().to_owned(),
+                    field("/lookup_url").unwrap_or_default().to_owned(),
+                ));
+            }
+            anyhow::Ok(made)
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(all)
+}
+
+/// A client's place in the official actions: the dossier it works and the next step.
+#[derive(Default)]
+struct Desk {
+    dossier: Option<(usize, usize)>,
+}
+
+/// The next request of a scenario, or None when the prepared dossiers have run out.
+fn request(
+    client: &reqwest::Client,
+    f: &Fixtures,
+    scenario: Scenario,
+    rng: &mut StdRng,
+    desk: &mut Desk,
+) -> Option<reqwest::RequestBuilder> {
+    let base = &f.base;
+    let pick = |rng: &mut StdRng, items: &[String]| items[rng.random_range(0..items.len())].clone();
+    Some(match scenario {
+        Scenario::Trivial => client.get(format!("{base}/healthz")),
+        Scenario::Search => client
+            .get(format!("{base}/api/v1/procedures"))
+            .query(&[("q", SEARCHES[rng.random_range(0..SEARCHES.len())])]),
+        Scenario::Procedure => {
+            client.get(format!("{base}/procedures/{}", pick(rng, &f.procedures)))
+        }
+        Scenario::Submit => client
+            .post(format!("{base}/api/v1/dossiers"))
+            .bearer_auth(&f.citizen)
+            .json(&submission()),
+        Scenario::Lookup => client.get(format!("{base}{}", pick(rng, &f.lookups))),
+        Scenario::Stats => client
+            .get(format!("{base}/api/v1/stats"))
+            .bearer_auth(&f.leader),
+        Scenario::Dashboard => client.get(format!("{base}/dashboard")).header(
+            reqwest::header::COOKIE,
+            format!("motcua_session={}", f.leader),
+        ),
+        Scenario::Transition => {
+            let (dossier, step) = match desk.dossier {
+                Some((d, s)) if s < STEPS.len() => (d, s),
+                _ => (f.next_waiting.fetch_add(1, Ordering::Relaxed), 0),
+            };
+            let code = f.waiting.get(dossier)?;
+            desk.dossier = Some((dossier, step + 1));
+            let mut body = match STEPS[step] {
+                "apologize_and_extend" => {
+                    json!({"reason": "Cần xác minh thêm", "extend_working_days": 2})
+                }
+                "stop" => json!({"reason": "Người nộp đề nghị dừng"}),
+                _ => json!({}),
+            };
+            body["version"] = json!(step + 1);
+            let token = if step == 0 { &f.reception } else { &f.handler };
+            client
+                .post(format!(
+                    "{base}/api/v1/dossiers/{code}/actions/{}",
+                    STEPS[step]
+                ))
+                .bearer_auth(token)
+                .json(&body)
+        }
+        Scenario::Mix => {
+            let total: u32 = MIX.iter().map(|(_, w)| w).sum();
+            let mut roll = rng.random_range(0..total);
+            let chosen = MIX
+                .iter()
+                .find(|(_, w)| {
+                    let hit = roll < *w;
+                    roll = roll.saturating_sub(*w);
+                    hit
+                })
+                .map(|(s, _)| *s)
+                .unwrap_or(Scenario::Search);
+            return request(client, f, chosen, rng, desk)
+                .or_else(|| request(client, f, Scenario::Search, rng, desk));
+        }
+    })
+}
+
+/// Runs one scenario with `concurrency` clients for the duration (after a one-second warm-up
+/// whose requests are not counted).
+async fn drive(
+    client: &reqwest::Client,
+    fixtures: &Arc<Fixtures>,
+    scenario: Scenario,
+    options: &Options,
+) -> anyhow::Result<Outcome> {
+    let warm_up = Instant::now() + Duration::from_secs(1);
+    let end = warm_up + options.duration;
+    let mut before = None;
+    let mut tasks = Vec::new();
+    for worker in 0..options.concurrency.max(1) {
+        let (client, fixtures) = (client.clone(), fixtures.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(worker as u64);
+            let mut desk = Desk::default();
+            let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+            let mut errors = 0u64;
+            loop {
+                let now = Instant::now();
+                if now >= end {
+                    break;
+                }
+                let Some(request) = request(&client, &fixtures, scenario, &mut rng, &mut desk)
+                else {
+                    break; // the prepared dossiers are used up
+                };
+                let ok = match request.send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if now >= warm_up {
+                    latency.saturating_record(now.elapsed().as_micros() as u64);
+                    errors += u64::from(!ok);
+                }
+            }
+            anyhow::Ok((latency, errors))
+        }));
+    }
+    tokio::time::sleep_until(warm_up.into()).await;
+    if let Some(pid) = options.pid {
+        before = cpu_seconds(pid);
+    }
+    let mut latency_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut errors = 0;
+    for task in tasks {
+        let (h, e) = task.await??;
+        latency_us.add(&h)?;
+        errors += e;
+    }
+    let seconds = warm_up
+        .elapsed()
+        .as_secs_f64()
+        .min(options.duration.as_secs_f64())
+        .max(1e-3);
+    let server_cores = options.pid.and_then(|pid| {
+        let (start, stop) = (before?, cpu_seconds(pid)?);
+        Some((stop - start) / seconds)
+    });
+    Ok(Outcome {
+        scenario,
+        requests: latency_us.len(),
+        errors,
+        seconds,
+        latency_us,
+        server_cores,
+        server_peak_mb: options.pid.and_then(peak_memory_mb),
+    })
+}
+
+/// The process's user and system CPU time, from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// Peak resident memory since the process started (VmHWM), in MB.
+fn peak_memory_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1e3
+}
+
+fn print_outcome(o: &Outcome, trivial: Option<f64>, concurrency: usize) {
+    let share = match trivial {
+        Some(t) if o.scenario != Scenario::Trivial => {
+            format!(
+                ", {:.0} % of the trivial handler",
+                100.0 * o.per_second() / t
+            )
+        }
+        _ => String::new(),
+    };
+    let server = match (o.server_cores, o.server_peak_mb) {
+        (Some(c), Some(m)) => format!("; server {c:.2} cores, peak {m:.0} MB"),
+        _ => String::new(),
+    };
+    println!(
+        "{:?}: {} requests in {:.1} s, {concurrency} clients: {:.0}/s{share}; latency ms p50 {:.2} \
+         p95 {:.2} p99 {:.2} max {:.2}; {} errors{server}",
+        o.scenario,
+        o.requests,
+        o.seconds,
+        o.per_second(),
+        ms(&o.latency_us, 0.50),
+        ms(&o.latency_us, 0.95),
+        ms(&o.latency_us, 0.99),
+        o.latency_us.max() as f64 / 1e3,
+        o.errors,
+    );
+}
+
+/// | label | scenario | clients | requests/s | share of trivial | p50 | p95 | p99 | max | errors | server cores | peak MB |
+pub fn markdown_row(label: &str, o: &Outcome, trivial: Option<f64>, concurrency: usize) -> String {
+    let share = trivial
+        .filter(|_| o.scenario != Scenario::Trivial)
+        .map(|t| format!("{:.0} %", 100.0 * o.per_second() / t))
+        .unwrap_or_else(|| "—".into());
+    let or_dash = |v: Option<f64>, digits: usize| {
+        v.map(|v| format!("{v:.digits$}"))
+            .unwrap_or_else(|| "—".into())
+    };
+    format!(
+        "| {label} | {:?} | {concurrency} | {:.0} | {share} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} | {} |",
+        o.scenario,
+        o.per_second(),
+        ms(&o.latency_us, 0.50),
+        ms(&o.latency_us, 0.95),
+        ms(&o.latency_us, 0.99),
+        o.latency_us.max() as f64 / 1e3,
+        o.errors,
+        or_dash(o.server_cores, 2),
+        or_dash(o.server_peak_mb, 0),
+    )
+}
