@@ -36,7 +36,8 @@ pub struct Manifest {
     pub counts: Option<store::sqlite::SnapshotCounts>,
     pub files: u64,
     pub files_bytes: u64,
-    /// SHA-256 of the master key file the data was encrypted under, if one was found.
+    /// SHA-256 of the master key the data was sealed under (of its canonical base64), if
+    /// there is one yet.
     pub master_key_sha256: Option<String>,
 }
 
@@ -68,6 +69,17 @@ pub async fn backup(config: &Config, output: &Path, pg_bin: Option<&Path>) -> an
         ("postgres", POSTGRES_FILE, None)
     };
     let (files, files_bytes) = copy_tree(&config.files_folder(), &output.join(FILES))?;
+    if let Some(c) = counts
+        && c.attachments > 0
+        && files == 0
+    {
+        bail!(
+            "the database records {} attachments but {} holds no file: is this the server's \
+             data folder (--data-dir) or files.folder?",
+            c.attachments,
+            config.files_folder().display()
+        );
+    }
     let database = output.join(database_file);
     let manifest = Manifest {
         format: 1,
@@ -80,10 +92,7 @@ pub async fn backup(config: &Config, output: &Path, pg_bin: Option<&Path>) -> an
         counts,
         files,
         files_bytes,
-        master_key_sha256: master_key_file(config)
-            .filter(|p| p.exists())
-            .map(|p| sha256_file(&p))
-            .transpose()?,
+        master_key_sha256: master_key_fingerprint(config)?,
     };
     std::fs::write(output.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     println!(
@@ -130,7 +139,7 @@ pub async fn restore(
     }
     check_master_key(config, &manifest)?;
     let url = config.database_url();
-    match (manifest.backend.as_str(), is_sqlite(&url)) {
+    let sqlite = match (manifest.backend.as_str(), is_sqlite(&url)) {
         ("sqlite", true) => {
             let counts = store::sqlite::check_copy(&database).await?;
             if Some(counts) != manifest.counts {
@@ -139,9 +148,42 @@ pub async fn restore(
                     database.display()
                 );
             }
-            replace_sqlite(&url, &database, force)?;
+            let target = store::sqlite::database_file(&url)?;
+            if target.exists() && !force {
+                bail!(
+                    "{} exists: stop the server, and restore with --force to replace it (the \
+                     old database is kept beside it as .before-restore)",
+                    target.display()
+                );
+            }
+            Some(target)
         }
-        ("postgres", false) => {
+        ("postgres", false) => None,
+        (backend, _) => bail!(
+            "this backup is of a {backend} database, and the configured database {} is not: \
+             restore it into the same kind",
+            store::redact(&url)
+        ),
+    };
+    // The attachments first, into a folder beside the real one, checked against the manifest;
+    // the database last, so a failure leaves the database as it was.
+    let files_folder = config.files_folder();
+    let staged_files = sibling(&files_folder, "restoring");
+    if staged_files.exists() {
+        std::fs::remove_dir_all(&staged_files)?;
+    }
+    let (files, files_bytes) = copy_tree(&from.join(FILES), &staged_files)?;
+    if (files, files_bytes) != (manifest.files, manifest.files_bytes) {
+        bail!(
+            "the backup holds {files} attachment files ({files_bytes} bytes), the manifest says \
+             {} ({} bytes): not restored",
+            manifest.files,
+            manifest.files_bytes
+        );
+    }
+    match sqlite {
+        Some(target) => replace_sqlite(&target, &database)?,
+        None => {
             // One transaction that stops at the first error: a database that is not empty
             // refuses the dump and keeps what it had.
             let mut load = Command::new(pg_tool(pg_bin, "pg_restore"));
@@ -153,16 +195,14 @@ pub async fn restore(
             ])
             .arg(&url)
             .arg(&database);
-            run_tool(load, "pg_restore")?;
+            if let Err(e) = run_tool(load, "pg_restore") {
+                std::fs::remove_dir_all(&staged_files)?;
+                return Err(e);
+            }
         }
-        (backend, _) => bail!(
-            "this backup is of a {backend} database, and the configured database {} is not: \
-             restore it into the same kind",
-            store::redact(&url)
-        ),
     }
-    let target = config.files_folder();
-    let (files, _) = copy_tree(&from.join(FILES), &target)?;
+    set_aside(&files_folder)?;
+    std::fs::rename(&staged_files, &files_folder)?;
     println!(
         "restored the {} backup of {} into {}, with {files} attachment files; \
          `motcua audit verify` and `motcua stats verify` check it",
@@ -177,74 +217,88 @@ fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
 }
 
-/// The file a `sqlite://` URL names.
-fn sqlite_path(url: &str) -> PathBuf {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    PathBuf::from(rest.split('?').next().unwrap_or(rest))
-}
-
-/// Puts the copy in place under a temporary name, then renames it over the old database, so
-/// the database is either the old one or the whole restored one.
-fn replace_sqlite(url: &str, copy: &Path, force: bool) -> anyhow::Result<()> {
-    let target = sqlite_path(url);
-    if target.exists() && !force {
-        bail!(
-            "{} exists: stop the server, and restore with --force to replace it",
-            target.display()
-        );
-    }
+/// Puts the copy in place: written and synced beside the database under a temporary name,
+/// the old database and its write-ahead log set aside (kept, not deleted), then renamed into
+/// place, so the database is at every moment either the old one or the whole restored one.
+fn replace_sqlite(target: &Path, copy: &Path) -> anyhow::Result<()> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let staging = target.with_extension("db.restoring");
+    let staging = sibling(target, "restoring");
     std::fs::copy(copy, &staging).with_context(|| format!("cannot write {}", staging.display()))?;
-    // The old database's write-ahead log belongs to it, not to the copy.
-    for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", target.display()));
-        if side.exists() {
-            std::fs::remove_file(&side)?;
-        }
+    std::fs::File::open(&staging)?.sync_all()?;
+    for side in ["-wal", "-shm"] {
+        set_aside(&PathBuf::from(format!("{}{side}", target.display())))?;
     }
-    std::fs::rename(&staging, &target)?;
+    set_aside(target)?;
+    std::fs::rename(&staging, target)?;
+    if let Some(parent) = target.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
     Ok(())
+}
+
+/// `path` with `.suffix` added to its name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{suffix}", path.display()))
+}
+
+/// Moves what is at `path` to `path.before-restore`, replacing an older one.
+fn set_aside(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let aside = sibling(path, "before-restore");
+    if aside.is_dir() {
+        std::fs::remove_dir_all(&aside)?;
+    } else if aside.exists() {
+        std::fs::remove_file(&aside)?;
+    }
+    std::fs::rename(path, &aside).with_context(|| format!("cannot set {} aside", path.display()))
 }
 
 fn check_master_key(config: &Config, manifest: &Manifest) -> anyhow::Result<()> {
-    let (Some(expected), Some(path)) = (&manifest.master_key_sha256, master_key_file(config))
-    else {
+    let Some(expected) = &manifest.master_key_sha256 else {
         return Ok(());
     };
-    if !path.exists() {
-        println!(
-            "the data was encrypted under a master key (SHA-256 {expected}): put it at {} \
-             before serving",
-            path.display()
-        );
-        return Ok(());
+    match master_key_fingerprint(config)? {
+        None => bail!(
+            "the data was sealed under a master key (SHA-256 {expected}) and none is configured \
+             or in {}: put it there first, or a new one would be made and the sealed data lost",
+            master_key_path(config).display()
+        ),
+        Some(actual) if &actual != expected => bail!(
+            "the configured master key is not the one this backup was made under (SHA-256 \
+             {actual}, the manifest says {expected}): its sealed data could not be read"
+        ),
+        Some(_) => Ok(()),
     }
-    let actual = sha256_file(&path)?;
-    if &actual != expected {
-        bail!(
-            "{} is not the master key this backup was made under (SHA-256 {actual}, the \
-             manifest says {expected}): its secrets could not be read",
-            path.display()
-        );
-    }
-    Ok(())
 }
 
-/// The master key file, unless the key is given in the configuration itself.
-fn master_key_file(config: &Config) -> Option<PathBuf> {
-    if config.security.master_key.is_some() {
-        return None;
-    }
-    Some(
-        config
-            .security
-            .master_key_file
-            .clone()
-            .unwrap_or_else(|| config.server.data_dir.join("master.key")),
-    )
+/// The SHA-256 of the master key as configured, inline or in its file; None when there is no
+/// key yet. Hashed in its canonical form, so spacing in the file does not matter.
+fn master_key_fingerprint(config: &Config) -> anyhow::Result<Option<String>> {
+    let text = match &config.security.master_key {
+        Some(inline) => inline.clone(),
+        None => {
+            let path = master_key_path(config);
+            if !path.exists() {
+                return Ok(None);
+            }
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the master key file {}", path.display()))?
+        }
+    };
+    let key = app::MasterKey::from_base64(&text).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Some(sha256_hex(key.to_base64().as_bytes())))
+}
+
+fn master_key_path(config: &Config) -> PathBuf {
+    config
+        .security
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| config.server.data_dir.join("master.key"))
 }
 
 fn pg_tool(dir: Option<&Path>, name: &str) -> PathBuf {
@@ -269,15 +323,20 @@ fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex(&hasher.finalize()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Copies a folder tree (files and subfolders); a missing source is an empty tree. Returns
-/// the number of files and their bytes.
+/// the number of files and their bytes. An upload being written (the object store's `name#N`
+/// staging file, renamed when whole) or a file removed meanwhile is left out.
 fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
     if !from.exists() {
         return Ok((0, 0));
@@ -291,10 +350,18 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
             let (f, b) = copy_tree(&entry.path(), &target)?;
             files += f;
             bytes += b;
-        } else {
-            bytes += std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
-            files += 1;
+        } else if !entry.file_name().to_string_lossy().contains('#') {
+            match std::fs::copy(entry.path(), &target) {
+                Ok(n) => {
+                    bytes += n;
+                    files += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot copy {}", entry.path().display()));
+                }
+            }
         }
     }
     Ok((files, bytes))

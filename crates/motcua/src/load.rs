@@ -82,11 +82,16 @@ pub struct Options {
 /// What one scenario's run measured.
 pub struct Outcome {
     pub scenario: Scenario,
+    /// Answered with success; `errors` were not (a 429 among them is counted in `throttled`).
     pub requests: u64,
     pub errors: u64,
+    pub throttled: u64,
+    /// The prepared dossiers ran out before the duration ended.
+    pub ended_early: bool,
     pub seconds: f64,
     pub latency_us: Histogram<u64>,
-    /// Cores the server used on average, and its peak resident memory since it started.
+    /// Cores the server used on average, and its peak resident memory during the run (since
+    /// it started, where /proc/PID/clear_refs cannot be written).
     pub server_cores: Option<f64>,
     pub server_peak_mb: Option<f64>,
 }
@@ -106,9 +111,21 @@ struct Fixtures {
     leader: String,
     procedures: Vec<String>,
     lookups: Vec<String>,
-    /// Submitted dossiers waiting for the official actions, taken in turn.
-    waiting: Vec<String>,
-    next_waiting: AtomicUsize,
+    /// Submitted dossiers waiting for the official actions: one pool for the transition
+    /// scenario, one for the mix, so that running one does not use up the other's.
+    pools: [Pool; 2],
+}
+
+#[derive(Default)]
+struct Pool {
+    codes: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn take(&self) -> Option<&String> {
+        self.codes.get(self.next.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 pub async fn run(app: &app::App, options: Options) -> anyhow::Result<Vec<Outcome>> {
@@ -181,22 +198,25 @@ async fn prepare(
     } else {
         Vec::new()
     };
-    let waiting = if uses(Scenario::Transition) {
+    let mut pools = [Pool::default(), Pool::default()];
+    for (pool, scenario, n) in [
+        (0, Scenario::Transition, options.dossiers),
+        (1, Scenario::Mix, options.dossiers / 5),
+    ] {
+        if !options.scenarios.contains(&scenario) {
+            continue;
+        }
         let started = Instant::now();
-        let codes: Vec<String> = submit_many(client, base, &citizen, options.dossiers)
+        pools[pool].codes = submit_many(client, base, &citizen, n)
             .await?
             .into_iter()
             .map(|(code, _)| code)
             .collect();
         eprintln!(
-            "submitted {} dossiers for the official actions in {:.1} s",
-            codes.len(),
+            "submitted {n} dossiers for the official actions of {scenario:?} in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        codes
-    } else {
-        Vec::new()
-    };
+    }
     Ok(Fixtures {
         base: base.to_owned(),
         citizen,
@@ -205,8 +225,7 @@ async fn prepare(
         leader: token("demo-leader").await?,
         procedures,
         lookups,
-        waiting,
-        next_waiting: AtomicUsize::new(0),
+        pools,
     })
 }
 
@@ -266,10 +285,13 @@ async fn submit_many(
     Ok(all)
 }
 
-/// A client's place in the official actions: the dossier it works and the next step.
+/// A client's place in the official actions: the dossier it works, its next step and the
+/// version the next action must name.
 #[derive(Default)]
 struct Desk {
-    dossier: Option<(usize, usize)>,
+    dossier: Option<(String, usize, i64)>,
+    /// Which pool it takes dossiers from (0: the transition scenario, 1: the mix).
+    pool: usize,
 }
 
 /// The next request of a scenario, or None when the prepared dossiers have run out.
@@ -303,12 +325,10 @@ fn request(
             format!("motcua_session={}", f.leader),
         ),
         Scenario::Transition => {
-            let (dossier, step) = match desk.dossier {
-                Some((d, s)) if s < STEPS.len() => (d, s),
-                _ => (f.next_waiting.fetch_add(1, Ordering::Relaxed), 0),
+            let (code, step, version) = match desk.dossier.take() {
+                Some((code, step, version)) if step < STEPS.len() => (code, step, version),
+                _ => (f.pools[desk.pool].take()?.clone(), 0, 1),
             };
-            let code = f.waiting.get(dossier)?;
-            desk.dossier = Some((dossier, step + 1));
             let mut body = match STEPS[step] {
                 "apologize_and_extend" => {
                     json!({"reason": "Cần xác minh thêm", "extend_working_days": 2})
@@ -316,15 +336,11 @@ fn request(
                 "stop" => json!({"reason": "Người nộp đề nghị dừng"}),
                 _ => json!({}),
             };
-            body["version"] = json!(step + 1);
+            body["version"] = json!(version);
             let token = if step == 0 { &f.reception } else { &f.handler };
-            client
-                .post(format!(
-                    "{base}/api/v1/dossiers/{code}/actions/{}",
-                    STEPS[step]
-                ))
-                .bearer_auth(token)
-                .json(&body)
+            let url = format!("{base}/api/v1/dossiers/{code}/actions/{}", STEPS[step]);
+            desk.dossier = Some((code, step + 1, version + 1));
+            client.post(url).bearer_auth(token).json(&body)
         }
         Scenario::Mix => {
             let total: u32 = MIX.iter().map(|(_, w)| w).sum();
@@ -338,6 +354,7 @@ fn request(
                 })
                 .map(|(s, _)| *s)
                 .unwrap_or(Scenario::Search);
+            desk.pool = 1;
             return request(client, f, chosen, rng, desk)
                 .or_else(|| request(client, f, Scenario::Search, rng, desk));
         }
@@ -345,7 +362,8 @@ fn request(
 }
 
 /// Runs one scenario with `concurrency` clients for the duration (after a one-second warm-up
-/// whose requests are not counted).
+/// whose requests are not counted). The server's CPU time is read at the start and the end
+/// of the measured window.
 async fn drive(
     client: &reqwest::Client,
     fixtures: &Arc<Fixtures>,
@@ -354,15 +372,13 @@ async fn drive(
 ) -> anyhow::Result<Outcome> {
     let warm_up = Instant::now() + Duration::from_secs(1);
     let end = warm_up + options.duration;
-    let mut before = None;
     let mut tasks = Vec::new();
     for worker in 0..options.concurrency.max(1) {
         let (client, fixtures) = (client.clone(), fixtures.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(worker as u64);
             let mut desk = Desk::default();
-            let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-            let mut errors = 0u64;
+            let mut tally = Tally::new()?;
             loop {
                 let now = Instant::now();
                 if now >= end {
@@ -370,49 +386,112 @@ async fn drive(
                 }
                 let Some(request) = request(&client, &fixtures, scenario, &mut rng, &mut desk)
                 else {
+                    tally.stopped_at = Some(now);
                     break; // the prepared dossiers are used up
                 };
-                let ok = match request.send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
+                let answer = request.send().await;
+                let status = answer.as_ref().map(|r| r.status().as_u16()).unwrap_or(0);
+                let body = match answer {
+                    Ok(r) => r.bytes().await.ok(),
+                    Err(_) => None,
                 };
+                let ok = (200..300).contains(&status) && body.is_some();
+                if !ok {
+                    desk.dossier = None; // a failed action: the next dossier, not a 409 chain
+                }
                 if now >= warm_up {
-                    latency.saturating_record(now.elapsed().as_micros() as u64);
-                    errors += u64::from(!ok);
+                    tally.record(ok, status, now.elapsed());
                 }
             }
-            anyhow::Ok((latency, errors))
+            anyhow::Ok(tally)
         }));
     }
     tokio::time::sleep_until(warm_up.into()).await;
-    if let Some(pid) = options.pid {
-        before = cpu_seconds(pid);
-    }
-    let mut latency_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let mut errors = 0;
-    for task in tasks {
-        let (h, e) = task.await??;
-        latency_us.add(&h)?;
-        errors += e;
-    }
-    let seconds = warm_up
-        .elapsed()
-        .as_secs_f64()
-        .min(options.duration.as_secs_f64())
-        .max(1e-3);
-    let server_cores = options.pid.and_then(|pid| {
-        let (start, stop) = (before?, cpu_seconds(pid)?);
-        Some((stop - start) / seconds)
+    let cpu_before = options.pid.and_then(|pid| {
+        reset_peak_memory(pid);
+        cpu_seconds(pid)
     });
+    tokio::time::sleep_until(end.into()).await;
+    let cpu_after = options.pid.and_then(cpu_seconds);
+    let mut total = Tally::new()?;
+    let mut stops = Vec::new();
+    for task in tasks {
+        let tally = task.await??;
+        stops.push(tally.stopped_at);
+        total.add(tally)?;
+    }
+    // When every client ran out of dossiers, the last one's stop ends the window.
+    let all_stopped: Option<Vec<Instant>> = stops.into_iter().collect();
+    total.stopped_at = all_stopped.and_then(|s| s.into_iter().max());
+    let window_end = total.stopped_at.map_or(end, |t| t.min(end));
+    let seconds = window_end.saturating_duration_since(warm_up).as_secs_f64();
+    anyhow::ensure!(
+        !total.latency_us.is_empty() && seconds > 0.1,
+        "{scenario:?}: nothing was answered in the measured window (prepare more with --dossiers)"
+    );
+    if total.throttled > 0 {
+        eprintln!(
+            "{scenario:?}: {} answers were 429 Too Many Requests: lift the per-address limits \
+             (MOTCUA_LIMITS__LOOKUP_PER_MINUTE) on the server",
+            total.throttled
+        );
+    }
     Ok(Outcome {
         scenario,
-        requests: latency_us.len(),
-        errors,
+        requests: total.latency_us.len(),
+        errors: total.errors,
+        throttled: total.throttled,
+        ended_early: total.stopped_at.is_some(),
         seconds,
-        latency_us,
-        server_cores,
+        latency_us: total.latency_us,
+        // Over the whole duration even when the window ended early: then a lower bound.
+        server_cores: cpu_before
+            .zip(cpu_after)
+            .map(|(before, after)| (after - before) / options.duration.as_secs_f64()),
         server_peak_mb: options.pid.and_then(peak_memory_mb),
     })
+}
+
+/// One client's count: latencies of the successful answers, failures, and when it stopped
+/// for want of dossiers.
+struct Tally {
+    latency_us: Histogram<u64>,
+    errors: u64,
+    throttled: u64,
+    stopped_at: Option<Instant>,
+}
+
+impl Tally {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+            errors: 0,
+            throttled: 0,
+            stopped_at: None,
+        })
+    }
+
+    fn record(&mut self, ok: bool, status: u16, took: Duration) {
+        if ok {
+            self.latency_us.saturating_record(took.as_micros() as u64);
+        } else {
+            self.errors += 1;
+            self.throttled += u64::from(status == 429);
+        }
+    }
+
+    fn add(&mut self, other: Tally) -> anyhow::Result<()> {
+        self.latency_us.add(&other.latency_us)?;
+        self.errors += other.errors;
+        self.throttled += other.throttled;
+        Ok(())
+    }
+}
+
+/// Starts the peak-memory count afresh (writing 5 to /proc/PID/clear_refs), so each
+/// scenario's peak is its own; where that is not allowed the peak is since the start.
+fn reset_peak_memory(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
 }
 
 /// The process's user and system CPU time, from /proc/PID/stat.
@@ -450,9 +529,14 @@ fn print_outcome(o: &Outcome, trivial: Option<f64>, concurrency: usize) {
         (Some(c), Some(m)) => format!("; server {c:.2} cores, peak {m:.0} MB"),
         _ => String::new(),
     };
+    let early = if o.ended_early {
+        " (the prepared dossiers ran out: a shorter window)"
+    } else {
+        ""
+    };
     println!(
-        "{:?}: {} requests in {:.1} s, {concurrency} clients: {:.0}/s{share}; latency ms p50 {:.2} \
-         p95 {:.2} p99 {:.2} max {:.2}; {} errors{server}",
+        "{:?}: {} answered in {:.1} s{early}, {concurrency} clients: {:.0}/s{share}; latency ms \
+         p50 {:.2} p95 {:.2} p99 {:.2} max {:.2}; {} errors{server}",
         o.scenario,
         o.requests,
         o.seconds,

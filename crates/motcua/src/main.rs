@@ -403,6 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => runtime.block_on(bench::stats(&config, &agency, requests, concurrency)),
         Command::Generate(Generate::Dossiers { count, days, seed }) => runtime.block_on(async {
             let store = server::open_store(&config).await?;
+            let bytes_before = store.database_bytes().await?;
             let started = std::time::Instant::now();
             let bar = indicatif::ProgressBar::new(count);
             let made =
@@ -415,6 +416,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 made.events,
                 made.agencies,
                 started.elapsed().as_secs_f64()
+            );
+            // Growth over what was there: events, counters, roll-ups and indexes included.
+            let bytes = store.database_bytes().await?;
+            eprintln!(
+                "database {bytes} bytes on disk, {:.0} bytes per dossier written",
+                (bytes - bytes_before) as f64 / made.dossiers.max(1) as f64
             );
             Ok(())
         }),

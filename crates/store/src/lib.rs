@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
+mod group_commit;
 mod identity;
 mod notify;
 pub mod objects;
@@ -118,6 +119,8 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
+    /// The database's size on disk in bytes (SQLite: its pages, without the write-ahead log).
+    async fn database_bytes(&self) -> Result<i64>;
 
     async fn levels(&self) -> Result<Vec<Level>>;
     /// Inserts or updates agencies; parents must exist or come earlier in the slice.

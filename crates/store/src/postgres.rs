@@ -4,13 +4,17 @@ use domain::dossier::{CodeTemplate, NewDossier};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use crate::group_commit::Writes;
 use crate::sql::Inserted;
 use crate::{Backend, Result};
 
+/// PostgreSQL: reads and the other writes side by side on one pool; submissions and actions
+/// through the group commit (see [`crate::group_commit`]), one connection at a time.
 pub struct PgStore {
     pool: PgPool,
-    /// The same pool: PostgreSQL runs writes side by side.
+    /// The same pool.
     writer: PgPool,
+    writes: Writes,
 }
 
 impl PgStore {
@@ -21,9 +25,12 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let (writes, queue) = Writes::channel();
+        tokio::spawn(commit_in_groups(pool.clone(), queue));
         Ok(Self {
             writer: pool.clone(),
             pool,
+            writes,
         })
     }
 
@@ -35,25 +42,20 @@ impl PgStore {
         Ok(())
     }
 
-    /// One submission, one transaction.
     async fn insert_dossier(
         &self,
         new: &NewDossier,
         template: &CodeTemplate,
         idempotency_key: Option<&str>,
     ) -> Result<Inserted> {
-        let mut tx = self.writer.begin().await?;
-        let mut counters = std::collections::BTreeMap::new();
-        let outcome =
-            crate::sql::insert_dossier!(tx, new, template, idempotency_key, &mut counters).await?;
-        match outcome {
-            Inserted::Dossier(_) => {
-                crate::sql::write_counters!(&mut *tx, &counters).await?;
-                tx.commit().await?
-            }
-            Inserted::DuplicateKey => tx.rollback().await?,
-        }
-        Ok(outcome)
+        self.writes.submit(new, template, idempotency_key).await
+    }
+
+    async fn write_action(
+        &self,
+        write: crate::sql::ActionWrite,
+    ) -> Result<domain::dossier::Dossier> {
+        self.writes.act(write).await
     }
 
     /// JSON functions for the audit's one-row read of the event log.
@@ -61,20 +63,10 @@ impl PgStore {
     /// How a notification claim leaves rows another node is claiming (SQLite has one writer).
     const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
     const JSON_ARRAY: &str = "json_build_array";
-
-    /// One action, one transaction.
-    async fn write_action(
-        &self,
-        write: crate::sql::ActionWrite,
-    ) -> Result<domain::dossier::Dossier> {
-        let mut tx = self.writer.begin().await?;
-        let mut counters = std::collections::BTreeMap::new();
-        let stored = crate::sql::apply_action!(tx, &write, &mut counters).await?;
-        crate::sql::write_counters!(&mut *tx, &counters).await?;
-        tx.commit().await?;
-        Ok(stored)
-    }
+    const DATABASE_BYTES: &str = "SELECT pg_database_size(current_database())";
 }
+
+crate::group_commit::writer_task!(PgPool);
 
 crate::sql::impl_store!(PgStore, Backend::Postgres);
 crate::identity::impl_identity!(PgStore);

@@ -114,6 +114,12 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn database_bytes(&self) -> $crate::Result<i64> {
+                Ok(sqlx::query_scalar(Self::DATABASE_BYTES)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
             async fn levels(&self) -> $crate::Result<Vec<domain::Level>> {
                 let rows: Vec<(String, String, String, String, i32, Option<chrono::NaiveDate>)> =
                     sqlx::query_as(

@@ -4,15 +4,12 @@ use std::time::Duration;
 use domain::dossier::{CodeTemplate, NewDossier};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::{mpsc, oneshot};
 
 use domain::dossier::Dossier;
 
+use crate::group_commit::Writes;
 use crate::sql::{ActionWrite, Inserted};
 use crate::{Backend, Result, StoreError};
-
-/// Writes committed together at most.
-const MAX_BATCH: usize = 64;
 
 /// SQLite in WAL mode: readers do not block the writer, and a crash loses nothing committed.
 /// SQLite takes one writer at a time, so writes go through a pool of one connection: they queue
@@ -22,21 +19,7 @@ const MAX_BATCH: usize = 64;
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
-    writes: mpsc::Sender<Write>,
-}
-
-/// A write waiting for the group commit, with where its outcome goes.
-enum Write {
-    Submission {
-        new: Box<NewDossier>,
-        template: CodeTemplate,
-        idempotency_key: Option<String>,
-        reply: oneshot::Sender<Result<Inserted>>,
-    },
-    Action {
-        write: Box<ActionWrite>,
-        reply: oneshot::Sender<Result<Dossier>>,
-    },
+    writes: Writes,
 }
 
 impl SqliteStore {
@@ -61,7 +44,7 @@ impl SqliteStore {
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await?;
-        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        let (writes, queue) = Writes::channel();
         tokio::spawn(commit_in_groups(writer.clone(), queue));
         Ok(Self {
             pool,
@@ -76,25 +59,11 @@ impl SqliteStore {
         template: &CodeTemplate,
         idempotency_key: Option<&str>,
     ) -> Result<Inserted> {
-        let (reply, answer) = oneshot::channel();
-        self.queue(Write::Submission {
-            new: Box::new(new.clone()),
-            template: template.clone(),
-            idempotency_key: idempotency_key.map(str::to_owned),
-            reply,
-        })
-        .await?;
-        answer.await.map_err(|_| stopped())?
+        self.writes.submit(new, template, idempotency_key).await
     }
 
     async fn write_action(&self, write: ActionWrite) -> Result<Dossier> {
-        let (reply, answer) = oneshot::channel();
-        self.queue(Write::Action {
-            write: Box::new(write),
-            reply,
-        })
-        .await?;
-        answer.await.map_err(|_| stopped())?
+        self.writes.act(write).await
     }
 
     /// JSON functions for the audit's one-row read of the event log.
@@ -102,106 +71,11 @@ impl SqliteStore {
     /// How a notification claim leaves rows another node is claiming (SQLite has one writer).
     const SKIP_LOCKED: &str = "";
     const JSON_ARRAY: &str = "json_array";
-
-    async fn queue(&self, write: Write) -> Result<()> {
-        self.writes.send(write).await.map_err(|_| stopped())
-    }
+    const DATABASE_BYTES: &str =
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
 }
 
-fn stopped() -> StoreError {
-    StoreError::Conflict("the database writer has stopped".into())
-}
-
-/// Takes the writes waiting (up to [`MAX_BATCH`]) and commits them in one transaction.
-/// A write that fails rolls back its own savepoint only.
-async fn commit_in_groups(writer: SqlitePool, mut queue: mpsc::Receiver<Write>) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        match write_batch(&writer, &batch).await {
-            Ok(outcomes) => {
-                for (write, outcome) in batch.into_iter().zip(outcomes) {
-                    match (write, outcome) {
-                        (Write::Submission { reply, .. }, Outcome::Submission(o)) => {
-                            let _ = reply.send(o);
-                        }
-                        (Write::Action { reply, .. }, Outcome::Action(o)) => {
-                            let _ = reply.send(o);
-                        }
-                        _ => unreachable!("outcomes follow the batch's order and kinds"),
-                    }
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                let failed = || StoreError::Conflict(format!("not saved: {message}"));
-                for write in batch {
-                    match write {
-                        Write::Submission { reply, .. } => {
-                            let _ = reply.send(Err(failed()));
-                        }
-                        Write::Action { reply, .. } => {
-                            let _ = reply.send(Err(failed()));
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-enum Outcome {
-    Submission(Result<Inserted>),
-    Action(Result<Dossier>),
-}
-
-async fn write_batch(writer: &SqlitePool, batch: &[Write]) -> Result<Vec<Outcome>> {
-    let mut tx = writer.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    // The counters of every write kept, written once for the batch.
-    let mut counters = std::collections::BTreeMap::new();
-    for write in batch {
-        let mut own = std::collections::BTreeMap::new();
-        // A nested transaction on the same connection is a SAVEPOINT.
-        let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-        let (keep, outcome) = match write {
-            Write::Submission {
-                new,
-                template,
-                idempotency_key,
-                ..
-            } => {
-                let key = idempotency_key.as_deref();
-                let o = crate::sql::insert_dossier!(savepoint, new, template, key, &mut own).await;
-                (
-                    matches!(o, Ok(Inserted::Dossier(_))),
-                    Outcome::Submission(o),
-                )
-            }
-            Write::Action { write, .. } => {
-                let o = crate::sql::apply_action!(savepoint, write, &mut own).await;
-                (o.is_ok(), Outcome::Action(o))
-            }
-        };
-        if keep {
-            savepoint.commit().await?;
-            for (key, value) in own {
-                *counters.entry(key).or_insert(0) += value;
-            }
-        } else {
-            savepoint.rollback().await?;
-        }
-        outcomes.push(outcome);
-    }
-    crate::sql::write_counters!(&mut *tx, &counters).await?;
-    tx.commit().await?;
-    Ok(outcomes)
-}
+crate::group_commit::writer_task!(SqlitePool);
 
 crate::sql::impl_store!(SqliteStore, Backend::Sqlite);
 crate::identity::impl_identity!(SqliteStore);
@@ -231,6 +105,13 @@ pub async fn snapshot(url: &str, dest: &std::path::Path) -> Result<()> {
         .execute(&mut conn)
         .await?;
     Ok(())
+}
+
+/// The file a `sqlite:` URL names, as the driver reads it.
+pub fn database_file(url: &str) -> Result<std::path::PathBuf> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_path_buf())
 }
 
 /// Checks a database file page by page (`PRAGMA integrity_check`) without changing it, and
