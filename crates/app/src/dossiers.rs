@@ -92,6 +92,9 @@ pub struct Submitted {
     pub created: bool,
 }
 
+/// How long a public status may be served from memory when another node changes the dossier.
+pub const PUBLIC_STATUS_SECONDS: u64 = 2;
+
 /// What anyone holding the receipt may see: no personal data.
 #[derive(Debug, Clone)]
 pub struct PublicStatus {
@@ -660,6 +663,7 @@ impl App {
                 effects,
             )
             .await?;
+        self.public_statuses.invalidate(&stored.code);
         Ok(self.present(actor, stored, false))
     }
 
@@ -801,23 +805,27 @@ impl App {
         Ok(links)
     }
 
-    /// The public status of a dossier, for whoever holds its code and receipt secret.
+    /// The public status of a dossier, for whoever holds its code and receipt secret. The
+    /// secret is checked first, so the answer does not tell whether a code exists.
     pub async fn lookup(&self, code: &str, secret: &str) -> Result<PublicStatus> {
         let not_found = || AppError::NotFound {
             what: "dossier with this code and secret",
             id: code.to_owned(),
         };
-        let dossier = self.store.dossier(code).await?.ok_or_else(not_found)?;
         let key = self.lookup_key().await?;
         let expected = lookup_secret(&key, code);
         if !secret.trim().eq_ignore_ascii_case(&expected) {
             return Err(not_found());
         }
+        if let Some(status) = self.public_statuses.get(code) {
+            return Ok(status);
+        }
+        let dossier = self.store.dossier(code).await?.ok_or_else(not_found)?;
         let procedure = self
             .procedure_on(&dossier.procedure, dossier.procedure_version)
             .await?;
         let agency = self.agency(&dossier.agency).await?;
-        Ok(PublicStatus {
+        let status = PublicStatus {
             code: dossier.code,
             procedure: dossier.procedure.to_string(),
             procedure_name: procedure.map(|p| p.name.clone()).unwrap_or_default(),
@@ -826,7 +834,10 @@ impl App {
             status: dossier.state.status,
             submitted_at: dossier.submitted_at,
             due_at: dossier.due_at,
-        })
+        };
+        self.public_statuses
+            .insert(status.code.clone(), status.clone());
+        Ok(status)
     }
 
     /// Checks every dossier's event chain against the head it records. Two batches are read

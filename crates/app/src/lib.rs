@@ -44,7 +44,8 @@ pub use catalogue::{
 pub use demo::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
 pub use domain::sync::SyncRecord;
 pub use dossiers::{
-    ActionInput, AttachmentChoice, AuditReport, PublicStatus, SubmitDossier, Submitted, TOKEN_DAYS,
+    ActionInput, AttachmentChoice, AuditReport, PUBLIC_STATUS_SECONDS, PublicStatus, SubmitDossier,
+    Submitted, TOKEN_DAYS,
 };
 pub use drafts::SaveDraft;
 pub use eid::{ClaimNames, EidIdentity, EidSettings};
@@ -87,6 +88,10 @@ pub struct App {
     /// Procedure versions and agencies as dossier actions read them, emptied with each
     /// catalogue generation (agency imports count as catalogue changes).
     cache: Arc<Cache>,
+    /// Public statuses recently looked up, by dossier code: the public lookup is the busiest
+    /// read. This node's actions remove a dossier's entry; another node's show within
+    /// [`dossiers::PUBLIC_STATUS_SECONDS`].
+    public_statuses: Arc<moka::sync::Cache<String, dossiers::PublicStatus>>,
     /// Where file contents live.
     objects: store::objects::Objects,
     upload_limit: usize,
@@ -154,6 +159,14 @@ impl App {
             code_template: Arc::new(CodeTemplate::default()),
             lookup_key: Arc::default(),
             cache: Arc::default(),
+            public_statuses: Arc::new(
+                moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(std::time::Duration::from_secs(
+                        dossiers::PUBLIC_STATUS_SECONDS,
+                    ))
+                    .build(),
+            ),
         };
         app.reload_lookups().await?;
         Ok(app)

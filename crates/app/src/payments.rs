@@ -534,7 +534,7 @@ impl App {
             payment: Some(settle),
             notices,
         };
-        match self
+        let recorded = self
             .store
             .record_action(
                 &next,
@@ -544,8 +544,9 @@ impl App {
                 &domain::stats::Tally::of(&dossier),
                 effects,
             )
-            .await
-        {
+            .await;
+        self.public_statuses.invalidate(&dossier.code);
+        match recorded {
             Ok(_) => Ok(Confirmation::Settled),
             // Someone acted on the dossier meanwhile, or a concurrent IPN won: the provider
             // calls again, and the next call is judged on what is stored then.

@@ -572,3 +572,53 @@ async fn text_with_a_nul_character_is_refused_not_a_server_error(db: Db) {
     assert!(status == 200 || status == 201, "{status} {draft}");
     assert_eq!(draft["form"]["ho_ten"], "An\u{0}");
 }
+
+on_both_backends!(the_public_lookup_follows_actions_on_every_node);
+/// The public lookup is served from memory: an action on this node shows at once, one on
+/// another node within `PUBLIC_STATUS_SECONDS`.
+async fn the_public_lookup_follows_actions_on_every_node(db: Db) {
+    let t = spawn(db, true).await;
+    let other_node = crate::support::spawn_node(&t, |_| ()).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let reception = token(&t, "demo-reception").await;
+    let (status, first) = post(
+        &t,
+        "/api/v1/dossiers",
+        &citizen,
+        pension_application(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    let code = first["dossier"]["code"].as_str().unwrap().to_owned();
+    let path = format!(
+        "/api/v1/lookup/{code}?secret={}",
+        first["lookup_secret"].as_str().unwrap()
+    );
+    for node in [&t, &other_node] {
+        let (status, public) = node.json(&path).await;
+        assert_eq!((status, public["national_status"].clone()), (200, json!(1)));
+    }
+    act(&t, &reception, &code, "receive", json!({"version": 1})).await;
+    assert_eq!(
+        t.json(&path).await.1["national_status"],
+        2,
+        "this node at once"
+    );
+    let waited = std::time::Instant::now();
+    loop {
+        if other_node.json(&path).await.1["national_status"] == 2 {
+            break;
+        }
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(app::PUBLIC_STATUS_SECONDS + 1),
+            "the other node still shows the old status"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A wrong secret is refused from the cache as from the database.
+    let (status, _) = other_node
+        .json(&format!("/api/v1/lookup/{code}?secret=AAAAAAAA"))
+        .await;
+    assert_eq!(status, 404);
+}
