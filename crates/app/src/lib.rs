@@ -92,6 +92,9 @@ pub struct App {
     /// read. This node's actions remove a dossier's entry; another node's show within
     /// [`dossiers::PUBLIC_STATUS_SECONDS`].
     public_statuses: Arc<moka::sync::Cache<String, dossiers::PublicStatus>>,
+    /// Statistics reads at once: one per core. More only wait inside the database, each
+    /// holding its pages and sort buffers, which is what raised the peak memory.
+    counter_reads: Arc<tokio::sync::Semaphore>,
     /// Where file contents live.
     objects: store::objects::Objects,
     upload_limit: usize,
@@ -167,6 +170,9 @@ impl App {
                     ))
                     .build(),
             ),
+            counter_reads: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         };
         app.reload_lookups().await?;
         Ok(app)

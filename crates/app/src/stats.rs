@@ -205,10 +205,12 @@ impl App {
             group: StatsGroup::AgencyMonth,
             ..by_agency.clone()
         };
+        let turn = self.counter_reads.acquire().await.ok();
         let (rows, held) = tokio::try_join!(
             self.store.stats(&by_agency_month),
             self.store.holdings(&by_agency, crate::today())
         )?;
+        drop(turn);
         let agencies = self.all_agencies().await?;
         let level_of: std::collections::HashMap<&str, &str> = agencies
             .iter()
@@ -395,10 +397,12 @@ impl App {
     }
 
     async fn run_stats(&self, query: StatsQuery) -> Result<StatsReport> {
+        let turn = self.counter_reads.acquire().await.ok();
         let (rows, held) = tokio::try_join!(
             self.store.stats(&query),
             self.store.holdings(&query, crate::today())
         )?;
+        drop(turn);
         let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
         fn figures<'a>(groups: &'a mut BTreeMap<String, Figures>, group: &str) -> &'a mut Figures {
             groups.entry(group.to_string()).or_insert_with(|| Figures {

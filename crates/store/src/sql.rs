@@ -829,20 +829,21 @@ macro_rules! impl_store {
                     "{subtree},
                      flows (agency_code, day, procedure_code, channel, metric, value) AS (
                          SELECT agency_code, month, '', '', metric, value FROM agency_month_stats
-                         WHERE agency_code IN (SELECT code FROM subtree)
+                         WHERE agency_code {in_subtree}
                            AND month >= $2 AND month <= $3
                          UNION ALL
                          SELECT agency_code, day, {columns}, metric, value FROM {days}
-                         WHERE agency_code IN (SELECT code FROM subtree)
+                         WHERE agency_code {in_subtree}
                            AND day >= $4 AND day <= $5{filters}
                          UNION ALL
                          SELECT agency_code, day, {columns}, metric, value FROM {days}
-                         WHERE agency_code IN (SELECT code FROM subtree)
+                         WHERE agency_code {in_subtree}
                            AND day >= $6 AND day <= $7{filters})
                      SELECT CAST({agg}({array}(grp, metric, total)) AS TEXT) FROM (
                        SELECT {group} AS grp, metric, CAST(SUM(value) AS BIGINT) AS total
                        FROM flows GROUP BY grp, metric ORDER BY grp, metric) summed",
                     subtree = $crate::sql::SUBTREE,
+                    in_subtree = Self::IN_SUBTREE,
                     // One row of JSON: thousands of rows through the driver cost more than
                     // the query (see the audit).
                     agg = Self::JSON_AGG,
@@ -888,9 +889,10 @@ macro_rules! impl_store {
                             CASE WHEN due_day < $2 THEN 1 ELSE 0 END AS overdue,
                             CAST(SUM(value) AS BIGINT) AS total
                      FROM dossier_holdings
-                     WHERE agency_code IN (SELECT code FROM subtree){filters}
+                     WHERE agency_code {in_subtree}{filters}
                      GROUP BY grp, metric, overdue ORDER BY grp, metric, overdue",
-                    subtree = $crate::sql::SUBTREE
+                    subtree = $crate::sql::SUBTREE,
+                    in_subtree = Self::IN_SUBTREE,
                 );
                 let mut statement = sqlx::query_as::<_, (String, String, i32, i64)>(&sql)
                     .bind(query.root.as_str())

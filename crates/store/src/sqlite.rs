@@ -71,6 +71,8 @@ impl SqliteStore {
     /// How a notification claim leaves rows another node is claiming (SQLite has one writer).
     const SKIP_LOCKED: &str = "";
     const JSON_ARRAY: &str = "json_array";
+    /// How the counter reads name the agencies of a subtree.
+    const IN_SUBTREE: &str = "IN (SELECT code FROM subtree)";
     const DATABASE_BYTES: &str =
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
 }
