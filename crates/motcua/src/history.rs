@@ -1,7 +1,7 @@
 //! `motcua generate dossiers`: realistic dossier histories in bulk for scale benchmarks. Each
 //! dossier gets a sealed event chain (submitted, then refused, withdrawn, or received, maybe
-//! asked for a supplement, resolved early, on time or late, returned and rated; recent ones
-//! still in progress), and the counters those events give, written agency by agency in one
+//! sent on to the agency above (liên thông), maybe asked for a supplement, resolved early, on
+//! time or late, returned and rated; recent ones still in progress), and the counters those events give, written agency by agency in one
 //! transaction each. `motcua stats verify` and `motcua audit verify` accept the result.
 
 use std::collections::BTreeMap;
@@ -106,6 +106,7 @@ pub async fn dossiers(
                 &mut rng,
                 format!("{}-G{seed:02}{i:08}", agency.code),
                 &agency.code,
+                agency.parent.as_ref(),
                 procedure,
                 *version,
                 &citizen.username,
@@ -135,6 +136,7 @@ fn history(
     rng: &mut StdRng,
     code: String,
     agency: &AgencyCode,
+    above: Option<&AgencyCode>,
     procedure: &ProcedureCode,
     version: chrono::NaiveDate,
     applicant: &str,
@@ -211,13 +213,34 @@ fn history(
             dossier.due_at = Some(due);
         }
         let delay = hours(rng, 2, 72);
-        chain.push(
+        let mut steps = u32::from(chain.push(
             Action::CompleteStep,
             Status::InProgress,
             delay.num_minutes(),
             "{}",
             now,
-        );
+        ));
+        // About one in eight goes on to the agency above for its step (liên thông), and is
+        // resolved there; the code keeps the receiving agency.
+        if let Some(above) = above
+            && steps == 1
+            && rng.random_range(0..100) < 12
+        {
+            let delay = hours(rng, 2, 48);
+            let payload = serde_json::json!({ "to_agency": above.to_string() }).to_string();
+            if chain.push(
+                Action::CompleteStep,
+                Status::InProgress,
+                delay.num_minutes(),
+                &payload,
+                now,
+            ) {
+                steps += 1;
+                chain.agency = above.to_string();
+                dossier.agency = above.clone();
+            }
+        }
+        dossier.state.steps_done = steps;
         if rng.random_range(0..100) < 10 {
             let asked = hours(rng, 4, 96);
             chain.push(

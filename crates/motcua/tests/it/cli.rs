@@ -182,6 +182,13 @@ async fn generated_catalogue_and_histories_import(db: Db) {
     let audit = motcua(dir.path(), &url, &["audit", "verify"]);
     assert!(audit.status.success(), "{}", text(&audit.stderr));
     assert!(text(&audit.stdout).contains("intact: 3000 dossiers"));
+    // Some were sent on to the agency above, and their counters followed them.
+    let transferred = crate::dossiers::read_column(
+        &url,
+        "SELECT dossier_code FROM dossier_events WHERE payload LIKE '%to_agency%'",
+    )
+    .await;
+    assert!(transferred.len() > 30, "{} transfers", transferred.len());
 }
 
 #[test]
