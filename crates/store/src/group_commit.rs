@@ -123,8 +123,10 @@ pub(crate) fn answer(batch: Vec<Write>, outcomes: Result<Vec<Outcome>>) {
     }
 }
 
-/// Defines `commit_in_groups(writer, queue)` for a pool type: the writer task. A write that
-/// fails rolls back its own savepoint only; the counters of the kept ones are written once.
+/// Defines `commit_in_groups(writer, queue)` for a pool type: the writer task. It first tries
+/// the whole group in one plain transaction; when a write fails there, it rolls that back and
+/// writes the group again with each write in its own savepoint, so the failing write rolls
+/// back alone. The counters of the kept writes are written once.
 macro_rules! writer_task {
     ($pool:ty) => {
         async fn commit_in_groups(
@@ -132,9 +134,62 @@ macro_rules! writer_task {
             mut queue: tokio::sync::mpsc::Receiver<$crate::group_commit::Write>,
         ) {
             while let Some(batch) = $crate::group_commit::next_batch(&mut queue).await {
-                let outcomes = write_batch(&writer, &batch).await;
+                let outcomes = match write_batch_whole(&writer, &batch).await {
+                    // One write failed: nothing was kept; again, each in its own savepoint.
+                    Ok(None) => write_batch(&writer, &batch).await,
+                    // Not retried: a failed commit may have been a commit.
+                    whole => whole.map(|o| o.unwrap_or_default()),
+                };
                 $crate::group_commit::answer(batch, outcomes);
             }
+        }
+
+        /// The batch in one transaction without savepoints (two round trips fewer per write),
+        /// if every write succeeds; None, with everything rolled back, if one does not.
+        async fn write_batch_whole(
+            writer: &$pool,
+            batch: &[$crate::group_commit::Write],
+        ) -> $crate::Result<Option<Vec<$crate::group_commit::Outcome>>> {
+            use $crate::group_commit::{Outcome, Write};
+            let mut tx = writer.begin().await?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut counters = std::collections::BTreeMap::new();
+            for write in batch {
+                let outcome = match write {
+                    Write::Submission {
+                        new,
+                        template,
+                        idempotency_key,
+                        ..
+                    } => {
+                        let key = idempotency_key.as_deref();
+                        match $crate::sql::insert_dossier!(tx, new, template, key, &mut counters)
+                            .await
+                        {
+                            Ok(inserted @ $crate::sql::Inserted::Dossier(_)) => {
+                                Outcome::Submission(Ok(inserted))
+                            }
+                            _ => {
+                                tx.rollback().await?;
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    Write::Action { write, .. } => {
+                        match $crate::sql::apply_action!(tx, write, &mut counters).await {
+                            Ok(stored) => Outcome::Action(Ok(stored)),
+                            Err(_) => {
+                                tx.rollback().await?;
+                                return Ok(None);
+                            }
+                        }
+                    }
+                };
+                outcomes.push(outcome);
+            }
+            $crate::sql::write_counters!(&mut *tx, &counters).await?;
+            tx.commit().await?;
+            Ok(Some(outcomes))
         }
 
         async fn write_batch(

@@ -261,7 +261,7 @@ async fn concurrent_submissions_commit_alone_or_together(db: Db) {
     };
     let template = CodeTemplate::default();
 
-    // Submissions arriving together (SQLite commits them as a group): one refers to an agency
+    // Submissions arriving together (committed as a group): one refers to an agency
     // that does not exist and fails alone; two share an idempotency key and give one dossier.
     let mut tasks = Vec::new();
     for i in 0..12 {
