@@ -40,10 +40,11 @@ pub struct Options {
     pub limits: Limits,
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request (by each middleware that takes
+/// it), so the app is behind one `Arc` rather than cloned field by field.
 #[derive(Clone)]
 pub struct AppState {
-    pub app: app::App,
+    pub app: std::sync::Arc<app::App>,
     pub https: bool,
     limiters: std::sync::Arc<limits::Limiters>,
 }
@@ -55,7 +56,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
     let upload_limit = app.upload_limit();
     let https = options.https;
     let state = AppState {
-        app,
+        app: std::sync::Arc::new(app),
         https,
         limiters: std::sync::Arc::new(limits::Limiters::new(&options.limits)),
     };
