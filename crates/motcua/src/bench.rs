@@ -198,12 +198,7 @@ pub async fn transitions(
         token("demo-handler").await?,
     );
     let client = reqwest::Client::new();
-    let body = serde_json::json!({
-        "procedure": "1.014027", "agency": "001.00.00.H31", "channel": "online",
-        "form": {"ho_ten": "Nguyễn Văn An", "so_dinh_danh": "031201001234",
-                 "dien_thoai": "0912345678", "dia_chi": "12 Điện Biên Phủ, phường Hồng Bàng",
-                 "noi_dung": "Đề nghị hưởng trợ cấp hưu trí xã hội"}
-    });
+    let body = crate::load::submission();
     let mut codes = Vec::with_capacity(dossiers);
     for _ in 0..dossiers {
         let response: serde_json::Value = client

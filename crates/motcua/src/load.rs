@@ -100,6 +100,13 @@ impl Outcome {
     fn per_second(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
+
+    /// p50, p95, p99 and max, in ms.
+    fn latencies_ms(&self) -> [f64; 4] {
+        let h = &self.latency_us;
+        let at = |q| h.value_at_quantile(q) as f64 / 1e3;
+        [at(0.50), at(0.95), at(0.99), h.max() as f64 / 1e3]
+    }
 }
 
 /// What the scenarios need: sign-in tokens and things to ask for.
@@ -231,7 +238,7 @@ async fn prepare(
 
 /// The dossier the scenarios submit: the social pension application, whose e-form is the
 /// letter, so nothing is attached.
-fn submission() -> Value {
+pub fn submission() -> Value {
     json!({
         "procedure": "1.014027", "agency": "001.00.00.H31", "channel": "online",
         "form": {"ho_ten": "Nguyễn Văn An", "so_dinh_danh": "031201001234",
@@ -511,10 +518,6 @@ fn peak_memory_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    h.value_at_quantile(q) as f64 / 1e3
-}
-
 fn print_outcome(o: &Outcome, trivial: Option<f64>, concurrency: usize) {
     let share = match trivial {
         Some(t) if o.scenario != Scenario::Trivial => {
@@ -534,17 +537,14 @@ fn print_outcome(o: &Outcome, trivial: Option<f64>, concurrency: usize) {
     } else {
         ""
     };
+    let [p50, p95, p99, max] = o.latencies_ms();
     println!(
         "{:?}: {} answered in {:.1} s{early}, {concurrency} clients: {:.0}/s{share}; latency ms \
-         p50 {:.2} p95 {:.2} p99 {:.2} max {:.2}; {} errors{server}",
+         p50 {p50:.2} p95 {p95:.2} p99 {p99:.2} max {max:.2}; {} errors{server}",
         o.scenario,
         o.requests,
         o.seconds,
         o.per_second(),
-        ms(&o.latency_us, 0.50),
-        ms(&o.latency_us, 0.95),
-        ms(&o.latency_us, 0.99),
-        o.latency_us.max() as f64 / 1e3,
         o.errors,
     );
 }
@@ -559,14 +559,11 @@ pub fn markdown_row(label: &str, o: &Outcome, trivial: Option<f64>, concurrency:
         v.map(|v| format!("{v:.digits$}"))
             .unwrap_or_else(|| "—".into())
     };
+    let [p50, p95, p99, max] = o.latencies_ms();
     format!(
-        "| {label} | {:?} | {concurrency} | {:.0} | {share} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} | {} |",
+        "| {label} | {:?} | {concurrency} | {:.0} | {share} | {p50:.2} ms | {p95:.2} ms | {p99:.2} ms | {max:.2} ms | {} | {} | {} |",
         o.scenario,
         o.per_second(),
-        ms(&o.latency_us, 0.50),
-        ms(&o.latency_us, 0.95),
-        ms(&o.latency_us, 0.99),
-        o.latency_us.max() as f64 / 1e3,
         o.errors,
         or_dash(o.server_cores, 2),
         or_dash(o.server_peak_mb, 0),

@@ -123,6 +123,37 @@ pub(crate) fn answer(batch: Vec<Write>, outcomes: Result<Vec<Outcome>>) {
     }
 }
 
+/// One queued write on `$conn` (a transaction or a savepoint), adding its counters to
+/// `$counters`. Evaluates to whether it is to be kept, and its outcome.
+macro_rules! apply_write {
+    ($conn:expr, $write:expr, $counters:expr) => {
+        async {
+            use $crate::group_commit::{Outcome, Write};
+            match $write {
+                Write::Submission {
+                    new,
+                    template,
+                    idempotency_key,
+                    ..
+                } => {
+                    let key = idempotency_key.as_deref();
+                    let o =
+                        $crate::sql::insert_dossier!($conn, new, template, key, $counters).await;
+                    (
+                        matches!(o, Ok($crate::sql::Inserted::Dossier(_))),
+                        Outcome::Submission(o),
+                    )
+                }
+                Write::Action { write, .. } => {
+                    let o = $crate::sql::apply_action!($conn, write, $counters).await;
+                    (o.is_ok(), Outcome::Action(o))
+                }
+            }
+        }
+    };
+}
+pub(crate) use apply_write;
+
 /// Defines `commit_in_groups(writer, queue)` for a pool type: the writer task. It first tries
 /// the whole group in one plain transaction; when a write fails there, it rolls that back and
 /// writes the group again with each write in its own savepoint, so the failing write rolls
@@ -135,10 +166,11 @@ macro_rules! writer_task {
         ) {
             while let Some(batch) = $crate::group_commit::next_batch(&mut queue).await {
                 let outcomes = match write_batch_whole(&writer, &batch).await {
+                    Ok(Some(outcomes)) => Ok(outcomes),
                     // One write failed: nothing was kept; again, each in its own savepoint.
                     Ok(None) => write_batch(&writer, &batch).await,
                     // Not retried: a failed commit may have been a commit.
-                    whole => whole.map(|o| o.unwrap_or_default()),
+                    Err(e) => Err(e),
                 };
                 $crate::group_commit::answer(batch, outcomes);
             }
@@ -150,41 +182,16 @@ macro_rules! writer_task {
             writer: &$pool,
             batch: &[$crate::group_commit::Write],
         ) -> $crate::Result<Option<Vec<$crate::group_commit::Outcome>>> {
-            use $crate::group_commit::{Outcome, Write};
             let mut tx = writer.begin().await?;
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut counters = std::collections::BTreeMap::new();
             for write in batch {
-                let outcome = match write {
-                    Write::Submission {
-                        new,
-                        template,
-                        idempotency_key,
-                        ..
-                    } => {
-                        let key = idempotency_key.as_deref();
-                        match $crate::sql::insert_dossier!(tx, new, template, key, &mut counters)
-                            .await
-                        {
-                            Ok(inserted @ $crate::sql::Inserted::Dossier(_)) => {
-                                Outcome::Submission(Ok(inserted))
-                            }
-                            _ => {
-                                tx.rollback().await?;
-                                return Ok(None);
-                            }
-                        }
-                    }
-                    Write::Action { write, .. } => {
-                        match $crate::sql::apply_action!(tx, write, &mut counters).await {
-                            Ok(stored) => Outcome::Action(Ok(stored)),
-                            Err(_) => {
-                                tx.rollback().await?;
-                                return Ok(None);
-                            }
-                        }
-                    }
-                };
+                let (keep, outcome) =
+                    $crate::group_commit::apply_write!(tx, write, &mut counters).await;
+                if !keep {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
                 outcomes.push(outcome);
             }
             $crate::sql::write_counters!(&mut *tx, &counters).await?;
@@ -196,7 +203,6 @@ macro_rules! writer_task {
             writer: &$pool,
             batch: &[$crate::group_commit::Write],
         ) -> $crate::Result<Vec<$crate::group_commit::Outcome>> {
-            use $crate::group_commit::{Outcome, Write};
             let mut tx = writer.begin().await?;
             let mut outcomes = Vec::with_capacity(batch.len());
             // The counters of every write kept, written once for the batch.
@@ -205,27 +211,8 @@ macro_rules! writer_task {
                 let mut own = std::collections::BTreeMap::new();
                 // A nested transaction on the same connection is a SAVEPOINT.
                 let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-                let (keep, outcome) = match write {
-                    Write::Submission {
-                        new,
-                        template,
-                        idempotency_key,
-                        ..
-                    } => {
-                        let key = idempotency_key.as_deref();
-                        let o =
-                            $crate::sql::insert_dossier!(savepoint, new, template, key, &mut own)
-                                .await;
-                        (
-                            matches!(o, Ok($crate::sql::Inserted::Dossier(_))),
-                            Outcome::Submission(o),
-                        )
-                    }
-                    Write::Action { write, .. } => {
-                        let o = $crate::sql::apply_action!(savepoint, write, &mut own).await;
-                        (o.is_ok(), Outcome::Action(o))
-                    }
-                };
+                let (keep, outcome) =
+                    $crate::group_commit::apply_write!(savepoint, write, &mut own).await;
                 if keep {
                     savepoint.commit().await?;
                     for (key, value) in own {

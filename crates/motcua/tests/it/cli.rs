@@ -7,12 +7,8 @@ use std::time::{Duration, Instant};
 use crate::support::{Db, database_url, demo_file, on_both_backends};
 
 fn motcua(data_dir: &Path, db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .arg("--data-dir")
-        .arg(data_dir)
+    crate::support::motcua(data_dir, db_url)
         .args(args)
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("motcua runs")
 }
@@ -212,11 +208,7 @@ fn help_explains_each_command() {
 #[test]
 fn serve_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
         .arg("--data-dir")

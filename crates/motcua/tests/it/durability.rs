@@ -3,38 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use crate::support::{Db, database_url, on_both_backends};
-
-/// The social pension application: no attachment to upload (the e-form is the letter).
-fn submission() -> serde_json::Value {
-    serde_json::json!({
-        "procedure": "1.014027",
-        "agency": "001.00.00.H31",
-        "channel": "online",
-        "form": {
-            "ho_ten": "Nguyễn Văn An",
-            "so_dinh_danh": "031201001234",
-            "dien_thoai": "0912345678",
-            "dia_chi": "12 Điện Biên Phủ, phường Hồng Bàng",
-            "noi_dung": "Đề nghị hưởng trợ cấp hưu trí xã hội"
-        }
-    })
-}
-
-fn motcua(data_dir: &Path, db_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_motcua"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn");
-    command
-}
+use crate::dossiers::pension_application;
+use crate::support::{Db, database_url, free_port, motcua, on_both_backends};
 
 /// Runs a one-off command and returns its standard output; panics with its errors if it fails.
 fn run(data_dir: &Path, db_url: &str, args: &[&str]) -> String {
@@ -49,13 +24,6 @@ fn run(data_dir: &Path, db_url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// `motcua serve --demo` as its own process, answering on /readyz.
@@ -135,7 +103,7 @@ async fn submit_from(
                 .post(format!("{base}/api/v1/dossiers"))
                 .bearer_auth(&token)
                 .header("Idempotency-Key", &key)
-                .json(&submission())
+                .json(&pension_application())
                 .send()
                 .await;
             match answer {
@@ -266,8 +234,14 @@ async fn a_backup_taken_while_serving_restores_whole(db: Db) {
     let file = upload(&t, &citizen, "giay-to.pdf", PDF).await;
     let mut before = BTreeSet::new();
     for _ in 0..10 {
-        let (status, body) =
-            crate::dossiers::post(&t, "/api/v1/dossiers", &citizen, submission(), None).await;
+        let (status, body) = crate::dossiers::post(
+            &t,
+            "/api/v1/dossiers",
+            &citizen,
+            pension_application(),
+            None,
+        )
+        .await;
         assert_eq!(status, 201, "{body}");
         before.insert(body["dossier"]["code"].as_str().unwrap().to_owned());
     }

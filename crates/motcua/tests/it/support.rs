@@ -196,3 +196,22 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// The `motcua` binary on a data folder and database, quiet but for warnings.
+pub fn motcua(data_dir: &std::path::Path, db_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
