@@ -664,6 +664,13 @@ impl App {
             )
             .await?;
         self.public_statuses.invalidate(&stored.code);
+        if action == Action::Resolve {
+            let issuer = actor.agency.as_ref().unwrap_or(&stored.agency);
+            // Unsigned results are signed when first asked for, so a failure here loses nothing.
+            if let Err(e) = self.sign_results(&stored.code, issuer.as_str()).await {
+                tracing::warn!(dossier = %stored.code, error = %e, "the results could not be signed yet");
+            }
+        }
         Ok(self.present(actor, stored, false))
     }
 

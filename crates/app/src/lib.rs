@@ -10,12 +10,14 @@ mod dossiers;
 mod drafts;
 mod eid;
 mod error;
+mod exchange;
 mod files;
 mod jobs;
 mod notify;
 mod open_data;
 mod payments;
 mod privilege;
+mod results;
 mod sealing;
 mod service_index;
 mod services;
@@ -50,6 +52,9 @@ pub use dossiers::{
 pub use drafts::SaveDraft;
 pub use eid::{ClaimNames, EidIdentity, EidSettings};
 pub use error::AppError;
+pub use exchange::{
+    EXCHANGE_PATH, ExchangeAnswer, ExchangeSettings, IncomingCall, LogPage, LogReport, SERVICES,
+};
 pub use files::MAX_UPLOAD_BYTES;
 pub use jobs::JobSettings;
 pub use notify::{NotifySettings, SmtpSettings, WebhookSettings, backoff, vietnam_time};
@@ -59,6 +64,7 @@ pub use payments::{
     SANDBOX_PATH, SandboxOrder, VnpaySettings, fee_request,
 };
 pub use privilege::{AdminView, PrivilegedReport};
+pub use results::Verification;
 pub use sealing::{MasterKey, mask};
 pub use search::{Card, Facets, Hit};
 pub use service_index::AgencyIndex;
@@ -70,6 +76,7 @@ pub use stats::{
 pub use store::Approval;
 pub use store::{AccessEntry, Backend, FormTemplate, ImportReport, Progress, SessionRecord};
 pub use store::{Contact, DeliveryStatus, Notification, Payment, PaymentStatus};
+pub use store::{FederationCursor, Member, PushState, Registry, ResultSignature, ServiceFigures};
 pub use sync::{MAX_SYNC_PAGE, SyncPage};
 pub use virus_scan::{ScannerAddress, Verdict, VirusScanner};
 
@@ -115,6 +122,8 @@ pub struct App {
     notifier: Arc<notify::Notifier>,
     /// For calls to other systems (the webhook provider; the sandbox's IPN).
     http: reqwest::Client,
+    /// This instance as a member of the inter-agency exchange, once it has joined.
+    exchange: Option<Arc<exchange::Exchange>>,
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +165,7 @@ impl App {
             sandbox: None,
             notifier: Arc::new(notify::Notifier::new(NotifySettings::default())?),
             http: reqwest::Client::new(),
+            exchange: None,
             store,
             index,
             lookups: Arc::default(),

@@ -8,6 +8,7 @@ pub mod attachment;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossier;
+pub mod exchange;
 pub mod fees;
 pub mod notify;
 pub mod privilege;

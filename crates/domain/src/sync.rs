@@ -123,6 +123,61 @@ pub fn parse_records(bytes: &[u8]) -> Result<Vec<SyncRecord>, Vec<InvalidField>>
     }
 }
 
+/// The figures a national instance keeps per province from the records it is sent.
+pub const NATIONAL_METRICS: [&str; 8] = [
+    "submitted",
+    "received",
+    "resolved",
+    "returned",
+    "returned_on_time",
+    "refused",
+    "withdrawn",
+    "stopped",
+];
+
+/// The statuses a dossier has reached, one bit per national code.
+pub type Reached = u16;
+
+/// What a record adds to its province's national figures, given the statuses the dossier
+/// reached in the records before it (`None`: its first record), and the statuses reached with
+/// it. Each figure counts a dossier once, however often a status comes back (a supplement
+/// resumes the status it paused) or a record is sent again.
+pub fn national_deltas(
+    before: Option<Reached>,
+    record: &SyncRecord,
+) -> (Vec<&'static str>, Reached) {
+    let status = record.trang_thai_ho_so.min(15);
+    let reached = before.unwrap_or(0);
+    let now = reached | (1 << status);
+    let first = |s: u8| reached & (1 << s) == 0 && now & (1 << s) != 0;
+    let mut added = Vec::new();
+    if before.is_none() {
+        added.push("submitted");
+    }
+    if first(2) {
+        added.push("received");
+    }
+    let done = (1 << 9) | (1 << 10);
+    if reached & done == 0 && now & done != 0 {
+        added.push("resolved");
+    }
+    if first(10) {
+        added.push("returned");
+        if !record.ngay_tra.is_empty()
+            && !record.ngay_hen_tra.is_empty()
+            && record.ngay_tra <= record.ngay_hen_tra
+        {
+            added.push("returned_on_time");
+        }
+    }
+    for (code, metric) in [(3, "refused"), (7, "withdrawn"), (8, "stopped")] {
+        if first(code) {
+            added.push(metric);
+        }
+    }
+    (added, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +215,35 @@ mod tests {
         );
         assert!(parse_records(b"{").is_err());
         assert!(parse_records(br#"[{"MaHoSo": "x"}]"#).is_err());
+    }
+    #[test]
+    fn national_figures_count_each_dossier_and_each_status_once() {
+        let mut r: SyncRecord = serde_json::from_value(record()).unwrap();
+        let (added, reached) = national_deltas(None, &r);
+        assert_eq!(added, ["submitted"]);
+        assert!(national_deltas(Some(reached), &r).0.is_empty());
+        r.trang_thai_ho_so = 2;
+        let (added, reached) = national_deltas(Some(reached), &r);
+        assert_eq!(added, ["received"]);
+        // A supplement and back to where it paused: received once.
+        r.trang_thai_ho_so = 5;
+        let (_, reached) = national_deltas(Some(reached), &r);
+        r.trang_thai_ho_so = 2;
+        let (added, reached) = national_deltas(Some(reached), &r);
+        assert!(added.is_empty());
+        r.trang_thai_ho_so = 9;
+        let (added, reached) = national_deltas(Some(reached), &r);
+        assert_eq!(added, ["resolved"]);
+        r.trang_thai_ho_so = 10;
+        r.ngay_hen_tra = "20261130170000".into();
+        r.ngay_tra = "20261125090000".into();
+        let (added, reached) = national_deltas(Some(reached), &r);
+        assert_eq!(added, ["returned", "returned_on_time"]);
+        assert!(national_deltas(Some(reached), &r).0.is_empty());
+        r.ngay_tra = "20261201090000".into();
+        assert_eq!(
+            national_deltas(Some(1 << 4), &r).0,
+            ["resolved", "returned"]
+        );
     }
 }

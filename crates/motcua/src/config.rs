@@ -21,6 +21,9 @@ pub struct Config {
     pub payment: app::PaymentSettings,
     pub notify: app::NotifySettings,
     pub jobs: app::JobSettings,
+    /// The inter-agency exchange: this member's name, national mode, the push to the
+    /// national instance.
+    pub exchange: app::ExchangeSettings,
     pub log: Log,
 }
 
@@ -142,6 +145,7 @@ impl Default for Config {
             },
             notify: app::NotifySettings::default(),
             jobs: app::JobSettings::default(),
+            exchange: app::ExchangeSettings::default(),
             log: Log {
                 format: "text".into(),
                 level: "info,tantivy=warn,sqlx=warn".into(),

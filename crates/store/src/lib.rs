@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
+mod exchange;
 mod group_commit;
 mod identity;
 mod notify;
@@ -21,6 +22,10 @@ use domain::service::ServiceDesign;
 use domain::user::User;
 use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 
+pub use exchange::{
+    ExchangeStore, FederationCursor, Grant, Member, PushState, Registry, ResultSignature,
+    ServiceFigures, ServiceOffer, SyncReceipt,
+};
 pub use identity::{
     AccessEntry, EidAccount, IdentityStore, NewToken, SessionRecord, SignInRecord, TokenKind,
     TokenRecord,
@@ -114,7 +119,7 @@ pub struct FormTemplate {
 
 #[async_trait]
 pub trait Store:
-    IdentityStore + PrivilegeStore + PaymentStore + NotifyStore + Send + Sync + 'static
+    IdentityStore + PrivilegeStore + PaymentStore + NotifyStore + ExchangeStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
     /// Whether the database answers.

@@ -68,6 +68,8 @@ impl PgStore {
     /// size and scanned the whole roll-up for a year (86 ms instead of 12 at 1 M dossiers).
     const IN_SUBTREE: &str = "= ANY(ARRAY(SELECT code FROM subtree))";
     const DATABASE_BYTES: &str = "SELECT pg_database_size(current_database())";
+    /// How a statement names the texts of a JSON array bound as one parameter.
+    const IN_JSON_TEXTS: &str = "IN (SELECT jsonb_array_elements_text(CAST($1 AS jsonb)))";
 }
 
 crate::group_commit::writer_task!(PgPool);
@@ -77,3 +79,4 @@ crate::identity::impl_identity!(PgStore);
 crate::privilege::impl_privilege!(PgStore);
 crate::payments::impl_payments!(PgStore);
 crate::notify::impl_notify!(PgStore);
+crate::exchange::impl_exchange!(PgStore);

@@ -73,6 +73,8 @@ impl SqliteStore {
     const JSON_ARRAY: &str = "json_array";
     /// How the counter reads name the agencies of a subtree.
     const IN_SUBTREE: &str = "IN (SELECT code FROM subtree)";
+    /// How a statement names the texts of a JSON array bound as one parameter.
+    const IN_JSON_TEXTS: &str = "IN (SELECT value FROM json_each($1))";
     const DATABASE_BYTES: &str =
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
 }
@@ -84,6 +86,7 @@ crate::identity::impl_identity!(SqliteStore);
 crate::privilege::impl_privilege!(SqliteStore);
 crate::payments::impl_payments!(SqliteStore);
 crate::notify::impl_notify!(SqliteStore);
+crate::exchange::impl_exchange!(SqliteStore);
 
 /// What a copy of the database holds, read from the copy itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

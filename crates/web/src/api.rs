@@ -62,6 +62,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .merge(crate::dossier_api::routes(upload_limit))
         .merge(crate::stats_api::routes())
+        .merge(crate::exchange::api_routes())
         .route("/openapi.json", get(openapi))
         .route("/procedures", get(list_procedures))
         .route("/procedures/{code}", get(get_procedure))

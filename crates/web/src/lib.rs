@@ -9,6 +9,7 @@ mod dashboard;
 mod desk;
 mod dossier_api;
 mod error;
+mod exchange;
 mod i18n;
 mod limits;
 mod open_data;
@@ -68,6 +69,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(dashboard::routes())
         .merge(open_data::routes())
         .merge(payments::routes())
+        .merge(exchange::routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

@@ -7,6 +7,7 @@ mod api_fuzz;
 mod cli;
 mod dossiers;
 mod durability;
+mod exchange;
 mod identity;
 mod journeys;
 mod notifications;

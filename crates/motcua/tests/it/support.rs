@@ -56,6 +56,8 @@ pub struct TestApp {
     pub app: app::App,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Stops the HTTP side (see [`stop`]).
+    stop: Option<Stop>,
     _dir: TempDir,
 }
 
@@ -118,39 +120,73 @@ pub async fn spawn_configured<R>(
     demo: bool,
     configure: impl AsyncFnOnce(&mut Config, String) -> R,
 ) -> (TestApp, R) {
+    spawn_on(db, demo, 0, None, configure).await
+}
+
+/// [`spawn_configured`] on a given port (0 for any) and, when `reuse` names one, on an
+/// existing database and data folder (a server started again after [`stop`]).
+pub async fn spawn_on<R>(
+    db: Db,
+    demo: bool,
+    port: u16,
+    reuse: Option<(String, PathBuf)>,
+    configure: impl AsyncFnOnce(&mut Config, String) -> R,
+) -> (TestApp, R) {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let database_url = database_url(db, dir.path()).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let (database_url, data_dir) = match reuse {
+        Some(existing) => existing,
+        None => (database_url(db, dir.path()).await, dir.path().to_path_buf()),
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("a free port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let mut config = config(&database_url, dir.path());
+    let mut config = config(&database_url, &data_dir);
     let extra = configure(&mut config, base.clone()).await;
-    let app = serve(&config, demo, listener).await;
+    let (app, stop) = serve(&config, demo, listener).await;
     let t = TestApp {
         base,
         client: reqwest::Client::new(),
         app,
-        data_dir: dir.path().to_path_buf(),
+        data_dir,
         database_url,
+        stop: Some(stop),
         _dir: dir,
     };
     (t, extra)
 }
 
-/// Builds the server and serves it on `listener` until the test ends.
-async fn serve(config: &Config, demo: bool, listener: tokio::net::TcpListener) -> app::App {
+/// Stops a server's HTTP side (the requests in flight finish); returns its folder, which
+/// holds its SQLite database, to keep for a restart.
+pub async fn stop(mut t: TestApp) -> TempDir {
+    if let Some((stop, served)) = t.stop.take() {
+        let _ = stop.send(());
+        let _ = served.await;
+    }
+    t._dir
+}
+
+type Stop = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+/// Builds the server and serves it on `listener` until the test ends or it is stopped.
+async fn serve(config: &Config, demo: bool, listener: tokio::net::TcpListener) -> (app::App, Stop) {
     let app = motcua::server::build(config, demo)
         .await
         .expect("the server builds");
-    tokio::spawn(motcua::server::run(
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(motcua::server::run(
         app.clone(),
         config.web_options(),
         listener,
         Duration::from_secs(3600),
-        std::future::pending(),
+        async move {
+            let _ = stopped.await;
+        },
     ));
-    app
+    (app, (stop, served))
 }
 
 /// Starts another server node on `first`'s database (and master key), after `configure`.
@@ -164,13 +200,14 @@ pub async fn spawn_node(first: &TestApp, configure: impl FnOnce(&mut Config)) ->
     config.security.master_key_file = Some(first.data_dir.join("master.key"));
     config.server.public_url = Some(base.clone());
     configure(&mut config);
-    let app = serve(&config, false, listener).await;
+    let (app, stop) = serve(&config, false, listener).await;
     TestApp {
         base,
         client: reqwest::Client::new(),
         app,
         data_dir: dir.path().to_path_buf(),
         database_url: first.database_url.clone(),
+        stop: Some(stop),
         _dir: dir,
     }
 }

@@ -1,0 +1,279 @@
+//! The inter-agency exchange over HTTP: `/exchange/v1/{service}` answers members' signed calls;
+//! `/exchange/v1` says who this member is; the operator's API reads the registry, the message
+//! log and the figures; a national instance answers nationwide lookups and figures; and
+//! `/verify/{id}` is the public page a result's QR code opens.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::dossier_api::Caller;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::pages::{PageError, local_time, render};
+
+/// A push of 5,000 sync records is about 3 MB.
+const EXCHANGE_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(app::EXCHANGE_PATH, get(identity))
+        .route(
+            &format!("{}/{{service}}", app::EXCHANGE_PATH),
+            any(call).layer(DefaultBodyLimit::max(EXCHANGE_BODY_LIMIT)),
+        )
+        .route("/verify/{id}", get(verify_page).post(verify_file))
+}
+
+/// Under `/api/v1`.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/exchange/registry", get(registry))
+        .route("/exchange/log", get(log))
+        .route("/exchange/log/verify", get(verify_log))
+        .route("/exchange/figures", get(figures))
+        .route("/exchange/push", get(push_state))
+        .route("/national/dossiers/{code}", get(national_dossier))
+        .route("/national/stats", get(national_stats))
+        .route("/dossiers/{code}/results", get(results))
+}
+
+async fn identity(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let (member, public_key) = state.app.exchange_identity()?;
+    Ok(Json(serde_json::json!({
+        "member": member,
+        "public_key": public_key,
+        "services": app::SERVICES.iter().map(|(name, description, national)| {
+            serde_json::json!({ "service": name, "description": description, "national_only": national })
+        }).collect::<Vec<_>>(),
+    })))
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let exchange_headers = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-exchange-"))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let answer = state
+        .app
+        .exchange_call(app::IncomingCall {
+            method: method.to_string(),
+            service,
+            path: uri
+                .path_and_query()
+                .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
+            query,
+            headers: exchange_headers,
+            body: body.to_vec(),
+        })
+        .await?;
+    let content_type = if answer.status < 400 {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut response = (
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        answer.body,
+    )
+        .into_response();
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    for (name, value) in answer.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            out.insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+async fn registry(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<app::Registry>, ApiError> {
+    Ok(Json(state.app.exchange_registry(&user).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct LogParams {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn log(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(params): Query<LogParams>,
+) -> Result<Json<app::LogPage>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .exchange_log(&user, params.after, params.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+async fn verify_log(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<app::LogReport>, ApiError> {
+    // The same reader as the log itself.
+    state.app.exchange_log(&user, Some(0), 1).await?;
+    Ok(Json(state.app.verify_exchange_log().await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct FiguresParams {
+    since: Option<String>,
+}
+
+async fn figures(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(params): Query<FiguresParams>,
+) -> Result<Json<Vec<app::ServiceFigures>>, ApiError> {
+    let since = params
+        .since
+        .unwrap_or_else(|| (app::today() - chrono::Duration::days(30)).to_string());
+    Ok(Json(state.app.exchange_figures(&user, &since).await?))
+}
+
+async fn push_state(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<app::PushState>, ApiError> {
+    state.app.exchange_registry(&user).await?;
+    Ok(Json(state.app.push_state().await?))
+}
+
+/// Officials of the national instance look up any province's dossier by code.
+async fn national_dossier(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !user.role.reads_agency_dossiers() {
+        return Err(app::AppError::Forbidden(format!(
+            "the nationwide lookup is for officials, not the {} role",
+            user.role.code()
+        ))
+        .into());
+    }
+    Ok(Json(state.app.national_dossier(&code).await?))
+}
+
+/// Every province's figures: public, as the national statistics are.
+async fn national_stats(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.app.national_stats().await?))
+}
+
+async fn results(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    Ok(Json(state.app.results_for(&user, &code).await?))
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    lang: Lang,
+    path: String,
+    v: app::Verification,
+    signed_at: String,
+    qr: String,
+}
+
+fn verify_view(lang: Lang, v: app::Verification) -> Result<Response, PageError> {
+    let qr = documents::qr_svg(&v.verify_url)
+        .map_err(|e| PageError::new(lang, app::AppError::Internal(e.to_string())))?;
+    let status = if v.file_matches == Some(false) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = VerifyPage {
+        lang,
+        path: format!("/verify/{}", v.signature.id),
+        signed_at: local_time(v.signature.signed_at),
+        qr,
+        v,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn verify_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let v = state
+        .app
+        .verify_result(&id, None)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    verify_view(lang, v)
+}
+
+/// Someone holding the file checks it is the one signed.
+async fn verify_file(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let limit = state.app.upload_limit();
+    let mut content = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(|_| {
+                PageError::new(
+                    lang,
+                    app::AppError::invalid(
+                        "file",
+                        format!("the file is larger than {limit} bytes"),
+                    ),
+                )
+            })?;
+            content = Some(bytes.to_vec());
+        }
+    }
+    let Some(content) = content.filter(|c| !c.is_empty()) else {
+        return Err(PageError::new(
+            lang,
+            app::AppError::Invalid(vec![domain::InvalidField::bilingual(
+                "file",
+                "choose the file to check",
+                "chọn tệp cần kiểm tra",
+            )]),
+        ));
+    };
+    let v = state
+        .app
+        .verify_result(&id, Some(&content))
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    verify_view(lang, v)
+}
