@@ -624,10 +624,8 @@ impl App {
             _ => {}
         }
         if !files.is_empty() {
-            let listed: Vec<serde_json::Value> = files
-                .iter()
-                .map(|f| serde_json::json!({"document": f.document, "sha256": f.sha256}))
-                .collect();
+            let listed: Vec<serde_json::Value> =
+                files.iter().map(AttachmentLink::event_entry).collect();
             payload.insert("attachments".into(), listed.into());
         }
         if next.state.status.ends_processing() && next.ended_at.is_none() {
@@ -778,6 +776,7 @@ impl App {
             match self.store.attachment(&choice.upload).await? {
                 Some(a) if a.owner == actor.username && a.dossier_code.is_none() => {
                     links.push(AttachmentLink {
+                        reused_from: self.store.reuse_source(&a.id).await?,
                         id: a.id,
                         document: choice.document.clone(),
                         sha256: a.sha256,

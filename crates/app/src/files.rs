@@ -111,6 +111,6 @@ impl App {
     }
 }
 
-fn object_key(id: &str) -> String {
+pub(crate) fn object_key(id: &str) -> String {
     format!("attachments/{}/{id}", &id[..2.min(id.len())])
 }

@@ -26,6 +26,7 @@ mod stats;
 mod sync;
 mod virus_scan;
 pub mod vnpay;
+mod warehouse;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -79,6 +80,7 @@ pub use store::{Contact, DeliveryStatus, Notification, Payment, PaymentStatus};
 pub use store::{FederationCursor, Member, PushState, Registry, ResultSignature, ServiceFigures};
 pub use sync::{MAX_SYNC_PAGE, SyncPage};
 pub use virus_scan::{ScannerAddress, Verdict, VirusScanner};
+pub use warehouse::WarehouseItem;
 
 pub type Result<T> = std::result::Result<T, AppError>;
 

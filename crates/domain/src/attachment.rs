@@ -64,6 +64,20 @@ pub struct AttachmentLink {
     pub id: String,
     pub document: String,
     pub sha256: String,
+    /// The dossier whose document this upload reuses from the applicant's data warehouse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<String>,
+}
+
+impl AttachmentLink {
+    /// How the event that adds the file lists it.
+    pub fn event_entry(&self) -> serde_json::Value {
+        let mut entry = serde_json::json!({"document": self.document, "sha256": self.sha256});
+        if let Some(dossier) = &self.reused_from {
+            entry["reused_from"] = dossier.clone().into();
+        }
+        entry
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -158,6 +158,23 @@ pub trait ExchangeStore: Send + Sync {
     async fn rewind_push(&self, cursor: i64) -> Result<()>;
 
     async fn put_result_signatures(&self, signatures: &[ResultSignature]) -> Result<()>;
+
+    /// Once-only reuse: the documents of `applicant`'s dossiers, newest first.
+    async fn warehouse_files(
+        &self,
+        applicant: &str,
+        limit: i64,
+    ) -> Result<Vec<domain::attachment::Attachment>>;
+    /// Records that `upload` is a copy of `source`, a document of `source_dossier`.
+    async fn record_reuse(
+        &self,
+        upload: &str,
+        source: &str,
+        source_dossier: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The dossier an upload was reused from, if it was.
+    async fn reuse_source(&self, upload: &str) -> Result<Option<String>>;
     async fn result_signature(&self, id: &str) -> Result<Option<ResultSignature>>;
     async fn result_signatures(&self, dossier: &str) -> Result<Vec<ResultSignature>>;
 }
@@ -785,6 +802,53 @@ macro_rules! impl_exchange {
                 });
                 insert.build().execute(&self.writer).await?;
                 Ok(())
+            }
+
+            async fn warehouse_files(
+                &self,
+                applicant: &str,
+                limit: i64,
+            ) -> $crate::Result<Vec<domain::attachment::Attachment>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM attachments WHERE dossier_code IN
+                       (SELECT code FROM dossiers WHERE applicant = $1)
+                     ORDER BY created_at DESC, id LIMIT $2",
+                    $crate::sql::ATTACHMENT_COLUMNS
+                ))
+                .bind(applicant)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::attachment_from_row).collect()
+            }
+
+            async fn record_reuse(
+                &self,
+                upload: &str,
+                source: &str,
+                source_dossier: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO reused_documents (upload_id, source_id, source_dossier, at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(upload)
+                .bind(source)
+                .bind(source_dossier)
+                .bind(at)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn reuse_source(&self, upload: &str) -> $crate::Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT source_dossier FROM reused_documents WHERE upload_id = $1",
+                )
+                .bind(upload)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn result_signature(

@@ -1446,7 +1446,7 @@ macro_rules! insert_dossier {
                 payload: $crate::sql::json_text(&serde_json::json!({
                     "channel": new.channel,
                     "attachments": new.attachments.iter()
-                        .map(|f| serde_json::json!({"document": f.document, "sha256": f.sha256}))
+                        .map(domain::attachment::AttachmentLink::event_entry)
                         .collect::<Vec<_>>(),
                 })),
                 prev_hash: String::new(),

@@ -55,6 +55,8 @@ struct ApplyPage {
     name: String,
     fields: Vec<FieldView>,
     documents: Vec<DocumentView>,
+    /// The citizen's data warehouse, offered in place of an upload: id and a label.
+    warehouse: Vec<(String, String)>,
     agencies: Vec<(String, String, bool)>,
     /// Reception officers enter in-person and postal dossiers for someone.
     for_official: bool,
@@ -248,6 +250,28 @@ async fn apply_view(
             },
         })
         .collect();
+    let warehouse = if user.role == Role::Citizen {
+        state
+            .app
+            .warehouse(user)
+            .await
+            .map_err(|e| PageError::new(lang, e))?
+            .into_iter()
+            .map(|item| {
+                let kind = if item.is_result {
+                    lang.pick("kết quả", "e-result")
+                } else {
+                    item.document.as_str()
+                };
+                (
+                    item.id,
+                    format!("{} ({kind}, {})", item.file_name, item.dossier),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let agencies = state
         .app
         .agencies_at(&procedure.levels)
@@ -274,6 +298,7 @@ async fn apply_view(
         name: procedure.name.clone(),
         fields,
         documents,
+        warehouse,
         agencies,
         for_official: user.role == Role::Reception,
         applicant: entered.applicant,
@@ -356,7 +381,7 @@ async fn apply(
         .application(&code)
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    let posted = read_multipart(multipart, state.app.upload_limit())
+    let mut posted = read_multipart(multipart, state.app.upload_limit())
         .await
         .map_err(|f| PageError::new(lang, f))?;
     let saving_draft = posted.get("intent") == Some("draft");
@@ -375,7 +400,8 @@ async fn apply(
             entered.kept.push((i, id.to_owned(), name.to_owned()));
         }
     }
-    for (name, file_name, bytes) in posted.files {
+    let mut sent = Vec::new();
+    for (name, file_name, bytes) in std::mem::take(&mut posted.files) {
         let Some(index) = name
             .strip_prefix("doc-")
             .and_then(|i| i.parse::<usize>().ok())
@@ -383,6 +409,7 @@ async fn apply(
         else {
             continue;
         };
+        sent.push(index);
         match state.app.upload(user, &file_name, bytes).await {
             Ok(a) => {
                 entered.kept.retain(|(i, _, _)| *i != index);
@@ -394,6 +421,27 @@ async fn apply(
                     ..f
                 }))
             }
+            Err(e) => return Err(PageError::new(lang, e)),
+        }
+    }
+    // A document taken from the data warehouse, where no file was sent for it.
+    for index in (0..served.design.documents.len()).filter(|i| !sent.contains(i)) {
+        let Some(source) = posted
+            .get(&format!("reuse-{index}"))
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        match state.app.reuse_document(user, source).await {
+            Ok(a) => {
+                entered.kept.retain(|(i, _, _)| *i != index);
+                entered.kept.push((index, a.id, a.file_name));
+            }
+            Err(app::AppError::NotFound { .. }) => errors.push(InvalidField::bilingual(
+                format!("doc-{index}"),
+                "that document is not in your data warehouse",
+                "giấy tờ này không có trong kho dữ liệu của bạn",
+            )),
             Err(e) => return Err(PageError::new(lang, e)),
         }
     }

@@ -556,6 +556,18 @@ pub struct UploadView {
     pub sha256: String,
 }
 
+impl From<domain::attachment::Attachment> for UploadView {
+    fn from(a: domain::attachment::Attachment) -> Self {
+        Self {
+            id: a.id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+        }
+    }
+}
+
 /// Upload a file (multipart, one part named `file`) to attach to a dossier afterwards. The
 /// type is judged from the content; PDF, JPEG, PNG, DOC, DOCX and XLSX are accepted.
 #[utoipa::path(
@@ -592,14 +604,7 @@ async fn upload(
             return Err(too_large());
         }
         let a = state.app.upload(&user, &name, bytes.to_vec()).await?;
-        let view = UploadView {
-            id: a.id,
-            file_name: a.file_name,
-            content_type: a.content_type,
-            size: a.size,
-            sha256: a.sha256,
-        };
-        return Ok((StatusCode::CREATED, Json(view)).into_response());
+        return Ok((StatusCode::CREATED, Json(UploadView::from(a))).into_response());
     }
     Err(ApiError(Failure::invalid(vec![domain::InvalidField::new(
         "file",

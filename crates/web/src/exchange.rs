@@ -44,6 +44,30 @@ pub fn api_routes() -> Router<AppState> {
         .route("/national/dossiers/{code}", get(national_dossier))
         .route("/national/stats", get(national_stats))
         .route("/dossiers/{code}/results", get(results))
+        .route("/warehouse", get(warehouse))
+        .route("/warehouse/{id}/reuse", axum::routing::post(reuse))
+}
+
+/// The citizen's data warehouse: documents and e-results of their earlier dossiers.
+async fn warehouse(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Vec<app::WarehouseItem>>, ApiError> {
+    Ok(Json(state.app.warehouse(&user).await?))
+}
+
+/// Makes an upload from a warehouse document, to name in a submission like any upload.
+async fn reuse(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let copy = state.app.reuse_document(&user, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::dossier_api::UploadView::from(copy)),
+    )
+        .into_response())
 }
 
 async fn identity(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {

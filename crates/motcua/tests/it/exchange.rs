@@ -26,7 +26,7 @@ async fn national(db: Db, port: u16, database: Option<(String, std::path::PathBu
 
 /// Processes a dossier to the end: received, the handler's step, resolved with a result,
 /// returned.
-async fn carry_through(t: &TestApp, code: &str) {
+pub(crate) async fn carry_through(t: &TestApp, code: &str) {
     let reception = token(t, "demo-reception").await;
     let handler = token(t, "demo-handler").await;
     let approver = token(t, "demo-approver").await;

@@ -763,3 +763,102 @@ async fn bad_files_and_documents_are_refused(db: Db) {
         (1, 1, None)
     );
 }
+
+on_both_backends!(a_citizen_takes_a_document_from_the_data_warehouse);
+async fn a_citizen_takes_a_document_from_the_data_warehouse(db: Db) {
+    let t = spawn(db, true).await;
+    let citizen = token(&t, "demo-citizen").await;
+    let earlier = crate::stats::submit(&t, &citizen).await;
+    crate::exchange::carry_through(&t, &earlier).await;
+
+    // The warehouse holds the e-result of the earlier dossier, and only the citizen's own.
+    let (status, items) = get(&t, "/api/v1/warehouse", &citizen).await;
+    assert_eq!(status, 200, "{items}");
+    let result = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["is_result"] == true)
+        .unwrap_or_else(|| panic!("an e-result in {items}"));
+    assert_eq!(result["dossier"], earlier.as_str());
+    let source = result["id"].as_str().unwrap().to_owned();
+    let (status, others) = get(&t, "/api/v1/warehouse", &token(&t, "demo-citizen-2").await).await;
+    assert_eq!((status, others), (200, json!([])));
+    let (status, _) = post(
+        &t,
+        &format!("/api/v1/warehouse/{source}/reuse"),
+        &token(&t, "demo-citizen-2").await,
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "another citizen cannot take it");
+    let (status, _) = get(&t, "/api/v1/warehouse", &token(&t, "demo-reception").await).await;
+    assert_eq!(status, 403);
+
+    // In the e-form, the document is taken from the warehouse instead of uploaded.
+    let b = browser();
+    assert_eq!(sign_in(&t, &b, "demo-citizen", "demo").await, 303);
+    let (_, form) = page(&t, &b, "/procedures/1.001193/apply").await;
+    assert!(
+        form.contains("name=\"reuse-0\"") && form.contains(&format!("value=\"{source}\"")),
+        "{form}"
+    );
+    let mut fields = birth_form();
+    fields.push(("intent", "submit"));
+    fields.push(("reuse-0", &source));
+    let response = form_post(&t, &b, "/procedures/1.001193/apply")
+        .await
+        .multipart(multipart(&fields, vec![]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .trim_start_matches("/dossiers/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, dossier) = page(&t, &b, &location).await;
+    assert!(
+        dossier.contains("ket-qua.pdf"),
+        "the reused file is the dossier's"
+    );
+    // The submission's event, in the hash chain, records where the document came from.
+    let payloads = crate::dossiers::read_column(
+        &t.database_url,
+        &format!(
+            "SELECT payload FROM dossier_events WHERE dossier_code = '{code}' AND sequence = 1"
+        ),
+    )
+    .await;
+    assert!(
+        payloads[0].contains(&format!("\"reused_from\":\"{earlier}\"")),
+        "{}",
+        payloads[0]
+    );
+
+    // Through the API too: the copy is an upload like any other.
+    let (status, copy) = post(
+        &t,
+        &format!("/api/v1/warehouse/{source}/reuse"),
+        &citizen,
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{copy}");
+    assert_eq!(copy["file_name"], "ket-qua.pdf");
+    assert_eq!(copy["sha256"], result_sha(&t, &source).await);
+}
+
+async fn result_sha(t: &TestApp, id: &str) -> String {
+    crate::dossiers::read_column(
+        &t.database_url,
+        &format!("SELECT sha256 FROM attachments WHERE id = '{id}'"),
+    )
+    .await
+    .remove(0)
+}

@@ -353,6 +353,7 @@ async fn files_join_a_dossier_with_its_event_or_not_at_all(db: Db) {
         id: id.into(),
         document: "Tờ khai".into(),
         sha256: "ab".repeat(32),
+        reused_from: None,
     };
     let new = |files: Vec<AttachmentLink>| NewDossier {
         procedure: ProcedureCode::parse("1.001193").unwrap(),

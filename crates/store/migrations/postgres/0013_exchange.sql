@@ -1,7 +1,8 @@
 -- The inter-agency exchange: the registry of member systems, the services this instance
 -- offers and who may call them, the hash-chained message log and its figures; federation
 -- (the national side's copy of each province's dossier-sync records, the provincial side's
--- push cursor); and the signatures of result documents.
+-- push cursor); the signatures of result documents; and documents reused from the data
+-- warehouse.
 
 CREATE TABLE exchange_members (
     member     TEXT PRIMARY KEY,            -- agency code '/' system name
@@ -124,3 +125,12 @@ CREATE TABLE result_signatures (
     signature   TEXT NOT NULL
 );
 CREATE INDEX result_signatures_dossier ON result_signatures (dossier);
+
+-- Once-only reuse: an upload that is a copy of a document from the applicant's data warehouse
+-- (an earlier dossier's document or e-result) instead of a file sent again.
+CREATE TABLE reused_documents (
+    upload_id      TEXT PRIMARY KEY REFERENCES attachments (id),
+    source_id      TEXT NOT NULL REFERENCES attachments (id),
+    source_dossier TEXT NOT NULL,
+    at             TIMESTAMPTZ NOT NULL
+);
