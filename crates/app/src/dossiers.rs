@@ -997,7 +997,7 @@ impl App {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let key = domain::text::hex(&bytes);
-        self.store.set_meta(name, &key).await?;
+        self.store.set_meta_if_absent(name, &key).await?;
         // Another process may have set one first: use whatever is stored.
         Ok(self.store.meta(name).await?.unwrap_or(key))
     }

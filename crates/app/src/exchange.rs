@@ -28,7 +28,7 @@ const REGISTRY_SECONDS: u64 = 2;
 const LOG_BATCH: usize = 2000;
 
 /// The services this instance offers. National-only ones are offered in national mode.
-pub const SERVICES: [(&str, &str, bool); 6] = [
+pub const SERVICES: [(&str, &str, bool); 7] = [
     (
         "dossier-status",
         "The status of a dossier held here, by code",
@@ -37,6 +37,11 @@ pub const SERVICES: [(&str, &str, bool); 6] = [
     (
         "dossier-results",
         "The signed result documents of a dossier, by code",
+        false,
+    ),
+    (
+        "result-file",
+        "A signed result document with its content, by the id its QR code names",
         false,
     ),
     (
@@ -104,7 +109,23 @@ pub(crate) struct Exchange {
     /// Nonces accepted recently by this node; the log's nonce table catches the rest.
     nonces: moka::sync::Cache<(String, String), ()>,
     limiter: Limiter,
-    log: mpsc::UnboundedSender<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
+    log: mpsc::Sender<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
+    claims: mpsc::Sender<NonceClaim>,
+}
+
+/// A nonce to claim in the database, and where to say whether it was free.
+type NonceClaim = (
+    String,
+    String,
+    chrono::DateTime<Utc>,
+    oneshot::Sender<Result<bool>>,
+);
+
+/// How many calls may wait for the log (or a nonce claim) before callers wait to queue.
+const QUEUE: usize = 16_384;
+
+fn timestamp_time(timestamp: i64) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp(timestamp, 0).unwrap_or_else(Utc::now)
 }
 
 #[derive(Default)]
@@ -179,18 +200,11 @@ struct Push {
 
 impl App {
     /// Joins the exchange as `settings` says: the member key (made on first start and kept in
-    /// the database), this instance's services in the catalogue, the message log's writer,
-    /// and on a provincial instance the push to the national one.
+    /// the database), this instance's services in the catalogue, the message log's writer.
     pub async fn with_exchange(mut self, settings: ExchangeSettings) -> Result<Self> {
         let agency = match &settings.agency {
             Some(code) => code.clone(),
-            None => self
-                .all_agencies()
-                .await?
-                .iter()
-                .find(|a| a.parent.is_none())
-                .map(|a| a.code.to_string())
-                .unwrap_or_else(|| "000.00.00.A01".into()),
+            None => largest_root(&self.all_agencies().await?),
         };
         let agency = domain::AgencyCode::parse(&agency)
             .map_err(|e| AppError::invalid("exchange.agency", e.reason))?;
@@ -218,8 +232,10 @@ impl App {
                 added_at: Utc::now(),
             })
             .await?;
-        let (log, queue) = mpsc::unbounded_channel();
+        let (log, queue) = mpsc::channel(QUEUE);
         tokio::spawn(write_log(self.store.clone(), queue));
+        let (claims, waiting) = mpsc::channel(QUEUE);
+        tokio::spawn(claim_nonces(self.store.clone(), waiting));
         let per_second = NonZeroU32::new(settings.calls_per_second.max(1)).expect("at least 1");
         let exchange = Exchange {
             me,
@@ -233,14 +249,24 @@ impl App {
                 .build(),
             limiter: governor::RateLimiter::keyed(governor::Quota::per_second(per_second)),
             log,
+            claims,
             settings,
         };
         self.exchange = Some(Arc::new(exchange));
-        if self.exchange()?.settings.national_member.is_some() {
+        Ok(self)
+    }
+
+    /// On a provincial instance (one with a national member set), pushes the sync feed to the
+    /// national instance for as long as the process runs.
+    pub fn spawn_push(&self) {
+        if self
+            .exchange
+            .as_ref()
+            .is_some_and(|x| x.settings.national_member.is_some())
+        {
             let pusher = self.clone();
             tokio::spawn(async move { pusher.push_forever().await });
         }
-        Ok(self)
     }
 
     pub(crate) fn exchange(&self) -> Result<&Arc<Exchange>> {
@@ -320,15 +346,11 @@ impl App {
         let (done, logged) = oneshot::channel();
         x.log
             .send((entry, done))
+            .await
             .map_err(|_| AppError::Unavailable("the message log is not running".into()))?;
-        let logged = logged
+        logged
             .await
             .map_err(|_| AppError::Unavailable("the message log stopped".into()))??;
-        let (status, body) = if logged.outcome == Refusal::Replayed.code() && status != 409 {
-            (409, refusal_body(&Refusal::Replayed))
-        } else {
-            (status, body)
-        };
         let at = Utc::now().timestamp();
         let signature = x.key.sign(&exchange::response_message(
             status, &nonce, &body, at, &x.me,
@@ -381,14 +403,16 @@ impl App {
             .members
             .get(&client.to_string())
             .ok_or_else(|| Refusal::UnknownClient(client.to_string()))?;
-        let message = exchange::request_message(
-            &call.method,
-            &call.path,
-            &call.body,
+        let message = exchange::RequestText {
+            method: &call.method,
+            path: &call.path,
+            body: &call.body,
             timestamp,
             nonce,
-            &client,
-        );
+            client: &client,
+            provider: &x.me,
+        }
+        .message();
         if !exchange::verify(&member.public_key, &message, signature) {
             return Err(Refusal::BadSignature);
         }
@@ -414,13 +438,21 @@ impl App {
         if x.limiter.check_key(&client.to_string()).is_err() {
             return Err(Refusal::RateLimited);
         }
-        let fresh = x
-            .nonces
-            .entry((client.to_string(), nonce.to_owned()))
-            .or_insert(())
-            .is_fresh();
-        if !fresh {
+        // This node's memory first, then the database, before the service runs: a replay
+        // sent to another node finds the nonce spent there too.
+        let key = (client.to_string(), nonce.to_owned());
+        if !x.nonces.entry(key.clone()).or_insert(()).is_fresh() {
             return Err(Refusal::Replayed);
+        }
+        let (done, claimed) = oneshot::channel();
+        let sent = x
+            .claims
+            .send((key.0, key.1, timestamp_time(timestamp), done))
+            .await;
+        match (sent, claimed.await) {
+            (Ok(()), Ok(Ok(true))) => {}
+            (Ok(()), Ok(Ok(false))) => return Err(Refusal::Replayed),
+            _ => return Err(Refusal::Unavailable),
         }
         Ok(client)
     }
@@ -440,6 +472,14 @@ impl App {
         match call.service.as_str() {
             "dossier-status" => json(&self.exchanged_status(&code()?).await?),
             "dossier-results" => json(&self.result_documents(&code()?).await?),
+            "result-file" => {
+                let id = call
+                    .query
+                    .get("id")
+                    .filter(|c| !c.trim().is_empty())
+                    .ok_or_else(|| AppError::invalid("id", "name the signed result: ?id="))?;
+                self.result_file(id).await
+            }
             "procedure" => {
                 let detail = self.procedure(&code()?).await?;
                 let levels = self.store.levels().await?;
@@ -625,9 +665,18 @@ impl App {
         };
         let nonce = domain::text::hex(&rand::random::<[u8; 16]>());
         let at = Utc::now().timestamp();
-        let signature = x.key.sign(&exchange::request_message(
-            method, &path, &bytes, at, &nonce, &x.me,
-        ));
+        let signature = x.key.sign(
+            &exchange::RequestText {
+                method,
+                path: &path,
+                body: &bytes,
+                timestamp: at,
+                nonce: &nonce,
+                client: &x.me,
+                provider,
+            }
+            .message(),
+        );
         let url = format!("{}{path}", member.url.trim_end_matches('/'));
         let request = if method == "POST" {
             self.http
@@ -740,8 +789,9 @@ impl App {
         match status {
             200 => {
                 let accepted = answer["cursor"].as_i64().unwrap_or(upto);
+                let fresh = answer["fresh"].as_i64().unwrap_or(0);
                 self.store
-                    .record_push(accepted, page.records.len() as i64, None, Utc::now())
+                    .record_push(accepted, fresh, None, Utc::now())
                     .await?;
                 Ok(page.more || accepted < upto)
             }
@@ -990,8 +1040,10 @@ impl App {
         let (head_seq, head_hash) = self.store.exchange_head().await?;
         let mut prev = domain::dossier::chain::GENESIS.to_owned();
         let mut next = 1;
-        loop {
-            let page = self.store.exchange_log(next - 1, 5000).await?;
+        // Up to the head as read first: entries appended meanwhile are for the next check.
+        while next <= head_seq {
+            let limit = (head_seq - next + 1).min(5000);
+            let page = self.store.exchange_log(next - 1, limit).await?;
             if page.is_empty() {
                 break;
             }
@@ -1017,13 +1069,47 @@ impl App {
     }
 }
 
+/// The root of the agency tree with the most agencies under it: the province an instance
+/// serves (a ministry's office on the tree is a smaller root).
+fn largest_root(agencies: &[domain::Agency]) -> String {
+    let parents: HashMap<&str, &str> = agencies
+        .iter()
+        .filter_map(|a| Some((a.code.as_str(), a.parent.as_ref()?.as_str())))
+        .collect();
+    let mut sizes: HashMap<&str, usize> = HashMap::new();
+    for a in agencies {
+        let mut code = a.code.as_str();
+        // Bounded, should the tree hold a cycle.
+        for _ in 0..agencies.len() {
+            match parents.get(code) {
+                Some(parent) => code = parent,
+                None => break,
+            }
+        }
+        *sizes.entry(code).or_default() += 1;
+    }
+    sizes
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map_or_else(|| "000.00.00.A01".into(), |(code, _)| code.to_owned())
+}
+
 /// Writes the log in batches: each call waits for its entry to be committed.
 async fn write_log(
     store: Arc<dyn store::Store>,
-    mut queue: mpsc::UnboundedReceiver<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
+    mut queue: mpsc::Receiver<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
 ) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
+    let mut purged = Instant::now();
     while queue.recv_many(&mut batch, LOG_BATCH).await > 0 {
+        // Nonces older than the window guard nothing: their timestamps are refused anyway.
+        if purged.elapsed() > Duration::from_secs(600) {
+            purged = Instant::now();
+            let before = Utc::now() - chrono::Duration::seconds(2 * TIMESTAMP_WINDOW_SECONDS);
+            if let Err(e) = store.purge_nonces(before).await {
+                tracing::warn!(error = %e, "old exchange nonces could not be removed");
+            }
+        }
         let (entries, waiting): (Vec<LogEntry>, Vec<_>) = batch.drain(..).unzip();
         match store.append_exchange_log(entries).await {
             Ok(sealed) => {
@@ -1037,6 +1123,32 @@ async fn write_log(
                     let _ = done.send(Err(AppError::Unavailable(format!(
                         "the message log could not be written: {e}"
                     ))));
+                }
+            }
+        }
+    }
+}
+
+/// Claims nonces in batches: each call waits for its own answer.
+async fn claim_nonces(store: Arc<dyn store::Store>, mut queue: mpsc::Receiver<NonceClaim>) {
+    let mut batch = Vec::with_capacity(LOG_BATCH);
+    while queue.recv_many(&mut batch, LOG_BATCH).await > 0 {
+        let claims: Vec<(String, String, chrono::DateTime<Utc>)> = batch
+            .iter()
+            .map(|(client, nonce, at, _)| (client.clone(), nonce.clone(), *at))
+            .collect();
+        match store.claim_nonces(&claims).await {
+            Ok(free) => {
+                let mut free: HashSet<(String, String)> = free.into_iter().collect();
+                for (client, nonce, _, done) in batch.drain(..) {
+                    // Taken out as it is answered: the same nonce twice in one batch is free once.
+                    let _ = done.send(Ok(free.remove(&(client, nonce))));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "exchange nonces could not be claimed");
+                for (_, _, _, done) in batch.drain(..) {
+                    let _ = done.send(Err(AppError::Unavailable(e.to_string())));
                 }
             }
         }

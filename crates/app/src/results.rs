@@ -36,7 +36,7 @@ impl App {
         code: &str,
         agency: &str,
     ) -> Result<Vec<ResultSignature>> {
-        let mut signed = self.store.result_signatures(code).await?;
+        let signed = self.store.result_signatures(code).await?;
         let key = self.agency_key(agency).await?;
         let mut new = Vec::new();
         for file in self.store.dossier_attachments(code).await? {
@@ -71,9 +71,12 @@ impl App {
                 signature: key.sign(&message),
             });
         }
+        if new.is_empty() {
+            return Ok(signed);
+        }
         self.store.put_result_signatures(&new).await?;
-        signed.extend(new);
-        Ok(signed)
+        // What is stored, should another node have signed the same file first.
+        Ok(self.store.result_signatures(code).await?)
     }
 
     /// A dossier's signed results (signing any still unsigned as its receiving agency).
@@ -147,5 +150,45 @@ impl App {
             authentic,
             signature,
         })
+    }
+}
+
+impl App {
+    /// A signed result with its content, for another member's `result-file` call.
+    pub(crate) async fn result_file(&self, id: &str) -> Result<serde_json::Value> {
+        let not_found = || AppError::NotFound {
+            what: "signed result",
+            id: id.to_owned(),
+        };
+        let signature = self
+            .store
+            .result_signature(id.trim())
+            .await?
+            .ok_or_else(not_found)?;
+        let file = self
+            .store
+            .dossier_attachments(&signature.dossier)
+            .await?
+            .into_iter()
+            .find(|a| a.document == RESULT_DOCUMENT && a.sha256 == signature.sha256)
+            .ok_or_else(not_found)?;
+        let content = self
+            .objects
+            .get(&crate::files::object_key(&file.id))
+            .await?;
+        if crate::sha256_hex(&content) != signature.sha256 {
+            return Err(AppError::Conflict(format!(
+                "the stored result {id} does not match its signed hash"
+            )));
+        }
+        let mut value = serde_json::to_value(&signature).expect("JSON");
+        value["content_type"] = file.content_type.into();
+        value["content"] = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .encode(&content)
+                .into()
+        };
+        Ok(value)
     }
 }

@@ -94,7 +94,99 @@ impl App {
             .await?;
         self.store.put_attachment(&copy).await?;
         self.store
-            .record_reuse(&copy.id, source, &dossier_code, copy.created_at)
+            .record_reuse(&copy.id, None, source, &dossier_code, copy.created_at)
+            .await?;
+        Ok(copy)
+    }
+}
+
+impl App {
+    /// Takes a signed result from another member (its QR code names it) into a new upload of
+    /// the citizen's, with their consent: the provider's answer is signed by the provider, the
+    /// document by its issuing agency, and the content must match the signed hash.
+    pub async fn fetch_from_member(
+        &self,
+        actor: &User,
+        member: &str,
+        result: &str,
+        consent: bool,
+    ) -> Result<Attachment> {
+        if actor.role != Role::Citizen {
+            return Err(AppError::Forbidden(
+                "a citizen fetches their own results from other agencies".into(),
+            ));
+        }
+        if !consent {
+            return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
+                "consent",
+                "agree that this portal fetches the document from the other agency for you",
+                "đồng ý để cổng lấy giấy tờ từ cơ quan kia thay bạn",
+            )]));
+        }
+        let provider =
+            domain::exchange::MemberId::parse(member).map_err(|e| AppError::Invalid(vec![e]))?;
+        let (status, answer) = self
+            .call_member(&provider, "result-file", &[("id", result.trim())], None)
+            .await?;
+        match status {
+            200 => {}
+            404 => {
+                return Err(AppError::NotFound {
+                    what: "signed result",
+                    id: format!("{member} {result}"),
+                });
+            }
+            401 | 403 => {
+                return Err(AppError::Forbidden(format!(
+                    "{member} refused to give the document: {}",
+                    answer["title"].as_str().unwrap_or("")
+                )));
+            }
+            _ => {
+                return Err(AppError::Unavailable(format!(
+                    "{member} did not give the document (HTTP {status}): {}",
+                    answer["title"]
+                        .as_str()
+                        .or(answer["detail"].as_str())
+                        .unwrap_or("")
+                )));
+            }
+        }
+        let text = |name: &str| answer[name].as_str().unwrap_or_default().to_owned();
+        let content = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(text("content"))
+                .map_err(|_| {
+                    AppError::Unavailable(format!("{member} sent a document that is not base64"))
+                })?
+        };
+        let signed_at: chrono::DateTime<Utc> = serde_json::from_value(answer["signed_at"].clone())
+            .map_err(|_| AppError::Unavailable(format!("{member} sent no signing time")))?;
+        let message = domain::exchange::result_message(
+            &text("dossier"),
+            &text("agency_code"),
+            &text("document"),
+            &text("file_name"),
+            &text("sha256"),
+            signed_at,
+        );
+        if crate::sha256_hex(&content) != text("sha256")
+            || !domain::exchange::verify(&text("public_key"), &message, &text("signature"))
+        {
+            return Err(AppError::Unavailable(format!(
+                "the document from {member} does not match its agency's signature"
+            )));
+        }
+        let copy = self.upload(actor, &text("file_name"), content).await?;
+        self.store
+            .record_reuse(
+                &copy.id,
+                Some(member),
+                result.trim(),
+                &text("dossier"),
+                Utc::now(),
+            )
             .await?;
         Ok(copy)
     }

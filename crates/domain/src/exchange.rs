@@ -147,19 +147,32 @@ pub fn verify(public_key: &str, message: &str, signature: &str) -> bool {
 }
 
 /// What a request's signature covers, one field a line: the method, the path with its query,
-/// the SHA-256 of the body, the timestamp (Unix seconds), the nonce and the client.
-pub fn request_message(
-    method: &str,
-    path: &str,
-    body: &[u8],
-    timestamp: i64,
-    nonce: &str,
-    client: &MemberId,
-) -> String {
-    format!(
-        "motcua-exchange-request-v1\n{method}\n{path}\n{}\n{timestamp}\n{nonce}\n{client}",
-        body_hash(body)
-    )
+/// the SHA-256 of the body, the timestamp (Unix seconds), the nonce, the client and the
+/// provider it is meant for (so a provider cannot pass a call it was sent on to another).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestText<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body: &'a [u8],
+    pub timestamp: i64,
+    pub nonce: &'a str,
+    pub client: &'a MemberId,
+    pub provider: &'a MemberId,
+}
+
+impl RequestText<'_> {
+    pub fn message(&self) -> String {
+        format!(
+            "motcua-exchange-request-v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.method,
+            self.path,
+            body_hash(self.body),
+            self.timestamp,
+            self.nonce,
+            self.client,
+            self.provider
+        )
+    }
 }
 
 /// What a response's signature covers: the status, the request's nonce (so a response cannot
@@ -220,6 +233,8 @@ pub enum Refusal {
         client: String,
     },
     RateLimited,
+    /// The nonce could not be checked (the database did not answer).
+    Unavailable,
 }
 
 impl Refusal {
@@ -233,6 +248,7 @@ impl Refusal {
             Refusal::UnknownService(_) => "unknown_service",
             Refusal::NotGranted { .. } => "not_granted",
             Refusal::RateLimited => "rate_limited",
+            Refusal::Unavailable => "unavailable",
         }
     }
 
@@ -246,6 +262,7 @@ impl Refusal {
             Refusal::UnknownService(_) => 404,
             Refusal::NotGranted { .. } => 403,
             Refusal::RateLimited => 429,
+            Refusal::Unavailable => 503,
         }
     }
 
@@ -265,6 +282,7 @@ impl Refusal {
                 format!("'{client}' has no access grant for the service '{service}'")
             }
             Refusal::RateLimited => "too many calls from this client: slow down and retry".into(),
+            Refusal::Unavailable => "the provider cannot check the call now: retry later".into(),
         }
     }
 
@@ -282,6 +300,9 @@ impl Refusal {
                 format!("'{client}' chưa được cấp quyền dùng dịch vụ '{service}'")
             }
             Refusal::RateLimited => "gọi quá nhiều: hãy gọi chậm lại".into(),
+            Refusal::Unavailable => {
+                "bên cung cấp tạm thời không kiểm tra được: hãy gọi lại sau".into()
+            }
         }
     }
 }
@@ -309,10 +330,18 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// Whether the call passed the checks (its service may still have failed): its nonce is
-    /// then spent.
+    /// Whether the call passed the checks (its service may still have failed).
     pub fn accepted(&self) -> bool {
         self.outcome == "ok" || self.outcome == "error"
+    }
+
+    /// Who the figures count the call for: a client whose signature was not checked is only
+    /// a name someone sent, so those calls are counted together.
+    pub fn figures_client(&self) -> &str {
+        match self.outcome.as_str() {
+            "unsigned" | "unknown_client" | "bad_signature" => "(unverified)",
+            _ => &self.client,
+        }
     }
 
     pub fn compute_hash(&self) -> String {
@@ -393,68 +422,58 @@ mod tests {
     #[test]
     fn a_signature_covers_every_part_of_the_request() {
         let key = MemberKey::from_seed([7; 32]);
-        let client = member("000.00.00.H31/motcua");
-        let message = request_message(
-            "POST",
-            "/x/a?b=1",
-            b"{}",
-            1_700_000_000,
-            "n0nce-n0nce-n0nce",
-            &client,
+        let (client, provider, other_member) = (
+            member("000.00.00.H31/motcua"),
+            member("000.00.00.G01/motcua"),
+            member("000.00.00.H49/motcua"),
         );
+        let request = RequestText {
+            method: "POST",
+            path: "/x/a?b=1",
+            body: b"{}",
+            timestamp: 1_700_000_000,
+            nonce: "n0nce-n0nce-n0nce",
+            client: &client,
+            provider: &provider,
+        };
+        let message = request.message();
         let signature = key.sign(&message);
         assert!(verify(&key.public_base64(), &message, &signature));
         for changed in [
-            request_message(
-                "GET",
-                "/x/a?b=1",
-                b"{}",
-                1_700_000_000,
-                "n0nce-n0nce-n0nce",
-                &client,
-            ),
-            request_message(
-                "POST",
-                "/x/a?b=2",
-                b"{}",
-                1_700_000_000,
-                "n0nce-n0nce-n0nce",
-                &client,
-            ),
-            request_message(
-                "POST",
-                "/x/a?b=1",
-                b"{ }",
-                1_700_000_000,
-                "n0nce-n0nce-n0nce",
-                &client,
-            ),
-            request_message(
-                "POST",
-                "/x/a?b=1",
-                b"{}",
-                1_700_000_001,
-                "n0nce-n0nce-n0nce",
-                &client,
-            ),
-            request_message(
-                "POST",
-                "/x/a?b=1",
-                b"{}",
-                1_700_000_000,
-                "n0nce-n0nce-n0ncf",
-                &client,
-            ),
-            request_message(
-                "POST",
-                "/x/a?b=1",
-                b"{}",
-                1_700_000_000,
-                "n0nce-n0nce-n0nce",
-                &member("000.00.00.H49/motcua"),
-            ),
+            RequestText {
+                method: "GET",
+                ..request
+            },
+            RequestText {
+                path: "/x/a?b=2",
+                ..request
+            },
+            RequestText {
+                body: b"{ }",
+                ..request
+            },
+            RequestText {
+                timestamp: 1_700_000_001,
+                ..request
+            },
+            RequestText {
+                nonce: "n0nce-n0nce-n0ncf",
+                ..request
+            },
+            RequestText {
+                client: &other_member,
+                ..request
+            },
+            RequestText {
+                provider: &other_member,
+                ..request
+            },
         ] {
-            assert!(!verify(&key.public_base64(), &changed, &signature));
+            assert!(!verify(
+                &key.public_base64(),
+                &changed.message(),
+                &signature
+            ));
         }
         let other = MemberKey::from_seed([8; 32]);
         assert!(!verify(&other.public_base64(), &message, &signature));

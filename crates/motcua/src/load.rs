@@ -37,6 +37,10 @@ pub enum Scenario {
     Stats,
     /// `GET /dashboard` as the demo leader.
     Dashboard,
+    /// `GET /exchange/v1/dossier-status?code=…`, signed as a member of the exchange (the
+    /// harness registers its own key and a grant in the server's database): verification,
+    /// the grant, the nonce, the message log and the signed answer.
+    Exchange,
     /// All of the above but trivial, weighted like a portal's day (see `MIX`).
     Mix,
 }
@@ -118,6 +122,10 @@ struct Fixtures {
     leader: String,
     procedures: Vec<String>,
     lookups: Vec<String>,
+    /// The exchange scenario's key, the server's member name and dossier codes.
+    exchange_key: Option<Arc<domain::exchange::MemberKey>>,
+    provider: Option<domain::exchange::MemberId>,
+    exchange_codes: Vec<String>,
     /// Submitted dossiers waiting for the official actions: one pool for the transition
     /// scenario, one for the mix, so that running one does not use up the other's.
     pools: [Pool; 2],
@@ -205,6 +213,32 @@ async fn prepare(
     } else {
         Vec::new()
     };
+    let (exchange_key, provider, exchange_codes) = if uses_only(options, Scenario::Exchange) {
+        let identity: Value = client
+            .get(format!("{base}{}", app::EXCHANGE_PATH))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let provider = domain::exchange::MemberId::parse(identity["member"].as_str().unwrap_or(""))
+            .map_err(|e| anyhow::anyhow!("the server names no exchange member: {}", e.reason))?;
+        let key = domain::exchange::MemberKey::from_seed(rand::random());
+        app.put_member(BENCH_MEMBER, "motcua bench http", &key.public_base64(), "")
+            .await?;
+        app.put_grant("dossier-status", BENCH_MEMBER, "motcua bench http")
+            .await?;
+        let codes = submit_many(client, base, &citizen, 200)
+            .await?
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        // The server reads the registry again after at most two seconds.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        (Some(Arc::new(key)), Some(provider), codes)
+    } else {
+        (None, None, Vec::new())
+    };
     let mut pools = [Pool::default(), Pool::default()];
     for (pool, scenario, n) in [
         (0, Scenario::Transition, options.dossiers),
@@ -232,8 +266,48 @@ async fn prepare(
         leader: token("demo-leader").await?,
         procedures,
         lookups,
+        exchange_key,
+        provider,
+        exchange_codes,
         pools,
     })
+}
+
+/// The member the exchange scenario calls as.
+const BENCH_MEMBER: &str = "000.00.00.A99/motcua-bench";
+
+fn uses_only(options: &Options, scenario: Scenario) -> bool {
+    options.scenarios.contains(&scenario)
+}
+
+/// A signed exchange call, as another member's motcua makes it.
+fn exchange_call(
+    client: &reqwest::Client,
+    f: &Fixtures,
+    (key, provider): (&domain::exchange::MemberKey, &domain::exchange::MemberId),
+    code: &str,
+    rng: &mut StdRng,
+) -> reqwest::RequestBuilder {
+    let member = domain::exchange::MemberId::parse(BENCH_MEMBER).expect("a valid member");
+    let path = format!("{}/dossier-status?code={code}", app::EXCHANGE_PATH);
+    let nonce = domain::text::hex(&rng.random::<[u8; 16]>());
+    let at = chrono::Utc::now().timestamp();
+    let message = domain::exchange::RequestText {
+        method: "GET",
+        path: &path,
+        body: b"",
+        timestamp: at,
+        nonce: &nonce,
+        client: &member,
+        provider,
+    }
+    .message();
+    client
+        .get(format!("{}{path}", f.base))
+        .header(domain::exchange::CLIENT_HEADER, BENCH_MEMBER)
+        .header(domain::exchange::TIMESTAMP_HEADER, at.to_string())
+        .header(domain::exchange::NONCE_HEADER, nonce)
+        .header(domain::exchange::SIGNATURE_HEADER, key.sign(&message))
 }
 
 /// The dossier the scenarios submit: the social pension application, whose e-form is the
@@ -324,6 +398,11 @@ fn request(
             .bearer_auth(&f.citizen)
             .json(&submission()),
         Scenario::Lookup => client.get(format!("{base}{}", pick(rng, &f.lookups))),
+        Scenario::Exchange => {
+            let code = pick(rng, &f.exchange_codes);
+            let signer = (f.exchange_key.as_deref()?, f.provider.as_ref()?);
+            exchange_call(client, f, signer, &code, rng)
+        }
         Scenario::Stats => client
             .get(format!("{base}/api/v1/stats"))
             .bearer_auth(&f.leader),

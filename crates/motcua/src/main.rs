@@ -85,6 +85,9 @@ enum Command {
     /// Check the tamper-evident records.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The inter-agency exchange: this member's identity, the registry, the message log.
+    #[command(subcommand)]
+    Exchange(ExchangeCommand),
     /// The working-day calendar that legal deadlines are counted on (statutory holidays from
     /// the lunar calendar at UTC+7, observed days, and the announced days off for 2024–2026).
     #[command(subcommand)]
@@ -107,6 +110,40 @@ enum AuditCommand {
     /// Verify every dossier's hash-chained event log against the head the dossier records;
     /// exits non-zero naming the first edited, deleted, reordered or truncated event.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum ExchangeCommand {
+    /// Print this member's name and Ed25519 public key, for the other members' registries.
+    Identity,
+    /// Register a member (or change its name, key or address).
+    AddMember {
+        /// Agency code '/' system name, e.g. 000.00.00.G01/motcua.
+        member: String,
+        #[arg(long)]
+        name: String,
+        /// Its Ed25519 public key in base64 (what its `exchange identity` prints).
+        #[arg(long)]
+        public_key: String,
+        /// Where its exchange answers (its public URL); omit for a member that only calls.
+        #[arg(long, default_value = "")]
+        url: String,
+    },
+    /// Let a member call one of this instance's services.
+    Grant { service: String, client: String },
+    /// Call another member's service, signed as this instance; prints the checked answer.
+    Call {
+        /// Agency code '/' system name of the provider.
+        member: String,
+        service: String,
+        /// Query parameters, e.g. --query code=1.001193.
+        #[arg(long, value_parser = parse_pair)]
+        query: Vec<(String, String)>,
+    },
+    /// Check the message log's hash chain; exits non-zero naming the first bad entry.
+    VerifyLog,
+    /// How far the push to the national instance has come.
+    PushStatus,
 }
 
 #[derive(Subcommand)]
@@ -439,6 +476,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }),
+        Command::Exchange(command) => runtime.block_on(async {
+            let app = server::open_for_command(&config)
+                .await?
+                .with_exchange(config.exchange.clone())
+                .await?;
+            exchange_command(&app, command).await
+        }),
         Command::Audit(AuditCommand::Verify) => runtime.block_on(async {
             let app = server::open_for_command(&config).await?;
             let started = std::time::Instant::now();
@@ -691,4 +735,71 @@ fn init_logging(config: &Config) {
     } else {
         builder.init();
     }
+}
+
+async fn exchange_command(app: &app::App, command: ExchangeCommand) -> anyhow::Result<()> {
+    match command {
+        ExchangeCommand::Identity => {
+            let (member, public_key) = app.exchange_identity()?;
+            println!("{member} {public_key}");
+        }
+        ExchangeCommand::AddMember {
+            member,
+            name,
+            public_key,
+            url,
+        } => {
+            app.put_member(&member, &name, &public_key, &url).await?;
+            println!("registered {member}");
+        }
+        ExchangeCommand::Grant { service, client } => {
+            app.put_grant(&service, &client, "motcua exchange grant")
+                .await?;
+            println!("{client} may call {service}");
+        }
+        ExchangeCommand::Call {
+            member,
+            service,
+            query,
+        } => {
+            let provider = domain::exchange::MemberId::parse(&member)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.reason))?;
+            let query: Vec<(&str, &str)> = query
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let (status, answer) = app.call_member(&provider, &service, &query, None).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            anyhow::ensure!(status < 400, "{member} answered HTTP {status}");
+        }
+        ExchangeCommand::VerifyLog => {
+            let report = app.verify_exchange_log().await?;
+            match report.broken {
+                None => println!("intact: {} entries", report.entries),
+                Some((seq, why)) => {
+                    anyhow::bail!("the message log is broken at entry {seq}: {why}")
+                }
+            }
+        }
+        ExchangeCommand::PushStatus => {
+            let state = app.push_state().await?;
+            println!(
+                "cursor {} ({} records pushed){}",
+                state.cursor,
+                state.pushed,
+                state
+                    .last_error
+                    .map(|e| format!("; last failure: {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `key=value`, as `--query` takes it.
+fn parse_pair(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("'{raw}' is not key=value"))
 }

@@ -34,6 +34,7 @@ pub async fn build(config: &Config, demo: bool) -> anyhow::Result<App> {
         app
     };
     let app = app.with_exchange(config.exchange.clone()).await?;
+    app.spawn_push();
     if config.jobs.enabled {
         let node = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         app.spawn_jobs(config.jobs.clone(), node);

@@ -109,11 +109,15 @@ pub trait ExchangeStore: Send + Sync {
     async fn remove_grant(&self, service: &str, client: &str) -> Result<bool>;
     async fn registry(&self) -> Result<Registry>;
 
-    /// Appends calls to the message log in one transaction and adds them to the figures. Each
-    /// accepted call's nonce is claimed first; a call whose nonce was already taken (a replay
-    /// that reached another node) is logged as refused, `replayed` with status 409, and comes
-    /// back so. Returns the entries as sealed, in order.
+    /// Appends calls to the message log in one transaction and adds them to the figures.
+    /// Returns the entries as sealed, in order.
     async fn append_exchange_log(&self, entries: Vec<LogEntry>) -> Result<Vec<LogEntry>>;
+    /// Claims `(client, nonce, timestamp)`s in one transaction; returns the ones that were
+    /// free. A nonce spent before, on any node, is not returned.
+    async fn claim_nonces(
+        &self,
+        nonces: &[(String, String, DateTime<Utc>)],
+    ) -> Result<Vec<(String, String)>>;
     /// Entries after `after`, oldest first.
     async fn exchange_log(&self, after: i64, limit: i64) -> Result<Vec<LogEntry>>;
     /// The newest entries, newest first.
@@ -139,7 +143,8 @@ pub trait ExchangeStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<SyncReceipt>;
     async fn federation_cursors(&self) -> Result<Vec<FederationCursor>>;
-    /// The latest record of a dossier, with the member that sent it.
+    /// The latest record of a dossier, with the member that sent it. Each province's records
+    /// are its own: one cannot overwrite another's dossier of the same code.
     async fn federated_dossier(&self, code: &str) -> Result<Option<(String, SyncRecord)>>;
     /// `(province member, metric, value)`.
     async fn federated_stats(&self) -> Result<Vec<(String, String, i64)>>;
@@ -165,15 +170,18 @@ pub trait ExchangeStore: Send + Sync {
         applicant: &str,
         limit: i64,
     ) -> Result<Vec<domain::attachment::Attachment>>;
-    /// Records that `upload` is a copy of `source`, a document of `source_dossier`.
+    /// Records that `upload` is a copy of `source`, a document of `source_dossier` here or,
+    /// with `member`, a signed result of that member's.
     async fn record_reuse(
         &self,
         upload: &str,
+        member: Option<&str>,
         source: &str,
         source_dossier: &str,
         at: DateTime<Utc>,
     ) -> Result<()>;
-    /// The dossier an upload was reused from, if it was.
+    /// The dossier an upload was reused from (`member dossier` for another member's), if it
+    /// was.
     async fn reuse_source(&self, upload: &str) -> Result<Option<String>>;
     async fn result_signature(&self, id: &str) -> Result<Option<ResultSignature>>;
     async fn result_signatures(&self, dossier: &str) -> Result<Vec<ResultSignature>>;
@@ -388,34 +396,12 @@ macro_rules! impl_exchange {
 
             async fn append_exchange_log(
                 &self,
-                mut entries: Vec<domain::exchange::LogEntry>,
+                entries: Vec<domain::exchange::LogEntry>,
             ) -> $crate::Result<Vec<domain::exchange::LogEntry>> {
                 if entries.is_empty() {
                     return Ok(entries);
                 }
                 let mut tx = self.writer.begin().await?;
-                // Claim the accepted calls' nonces; the ones not returned were taken before.
-                let accepted: Vec<&domain::exchange::LogEntry> =
-                    entries.iter().filter(|e| e.accepted()).collect();
-                let mut claimed = std::collections::HashSet::new();
-                for chunk in accepted.chunks(5000) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO exchange_nonces (client, nonce, at) ",
-                    );
-                    insert.push_values(chunk, |mut row, e| {
-                        row.push_bind(&e.client).push_bind(&e.nonce).push_bind(e.at);
-                    });
-                    insert.push(" ON CONFLICT (client, nonce) DO NOTHING RETURNING client, nonce");
-                    let rows: Vec<(String, String)> =
-                        insert.build_query_as().fetch_all(&mut *tx).await?;
-                    claimed.extend(rows);
-                }
-                for e in entries.iter_mut().filter(|e| e.accepted()) {
-                    if !claimed.contains(&(e.client.clone(), e.nonce.clone())) {
-                        e.outcome = domain::exchange::Refusal::Replayed.code().to_owned();
-                        e.status = 409;
-                    }
-                }
                 let n = entries.len() as i64;
                 let (last, mut prev): (i64, String) = sqlx::query_as(
                     "UPDATE exchange_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
@@ -462,7 +448,11 @@ macro_rules! impl_exchange {
                     std::collections::BTreeMap::new();
                 for e in &sealed {
                     let f = figures
-                        .entry(($crate::exchange::figures_day(e.at), e.service.clone(), e.client.clone()))
+                        .entry((
+                            $crate::exchange::figures_day(e.at),
+                            e.service.clone(),
+                            e.figures_client().to_owned(),
+                        ))
                         .or_default();
                     f.0 += 1;
                     f.1 += i64::from(e.outcome != "ok");
@@ -495,6 +485,32 @@ macro_rules! impl_exchange {
                 }
                 tx.commit().await?;
                 Ok(sealed)
+            }
+
+            async fn claim_nonces(
+                &self,
+                nonces: &[(String, String, chrono::DateTime<chrono::Utc>)],
+            ) -> $crate::Result<Vec<(String, String)>> {
+                let mut claimed = Vec::with_capacity(nonces.len());
+                let mut tx = self.writer.begin().await?;
+                // In key order, so two nodes' batches take the rows' locks in the same order.
+                let mut sorted: Vec<&(String, String, chrono::DateTime<chrono::Utc>)> = nonces.iter().collect();
+                sorted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+                sorted.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+                for chunk in sorted.chunks(5000) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO exchange_nonces (client, nonce, at) ",
+                    );
+                    insert.push_values(chunk, |mut row, (client, nonce, at)| {
+                        row.push_bind(client).push_bind(nonce).push_bind(*at);
+                    });
+                    insert.push(" ON CONFLICT (client, nonce) DO NOTHING RETURNING client, nonce");
+                    let rows: Vec<(String, String)> =
+                        insert.build_query_as().fetch_all(&mut *tx).await?;
+                    claimed.extend(rows);
+                }
+                tx.commit().await?;
+                Ok(claimed)
             }
 
             async fn exchange_log(
@@ -620,10 +636,11 @@ macro_rules! impl_exchange {
                 }
                 let codes: Vec<&str> = fresh.iter().map(|(_, r)| r.ma_ho_so.as_str()).collect();
                 let before: Vec<(String, i32)> = sqlx::query_as(&format!(
-                    "SELECT code, reached FROM federated_dossiers WHERE code {}",
+                    "SELECT code, reached FROM federated_dossiers WHERE province = $2 AND code {}",
                     Self::IN_JSON_TEXTS
                 ))
                 .bind(serde_json::to_string(&codes).expect("codes serialise"))
+                .bind(member)
                 .fetch_all(&mut *tx)
                 .await?;
                 let mut reached: std::collections::HashMap<&str, domain::sync::Reached> = before
@@ -660,7 +677,7 @@ macro_rules! impl_exchange {
                             .push_bind(at);
                     });
                     upsert.push(
-                        " ON CONFLICT (code) DO UPDATE SET province = excluded.province,
+                        " ON CONFLICT (code, province) DO UPDATE SET
                            status = excluded.status, reached = excluded.reached,
                            record = excluded.record,
                            cursor = excluded.cursor, updated_at = excluded.updated_at",
@@ -707,7 +724,8 @@ macro_rules! impl_exchange {
                 code: &str,
             ) -> $crate::Result<Option<(String, domain::sync::SyncRecord)>> {
                 let row: Option<(String, String)> = sqlx::query_as(
-                    "SELECT province, record FROM federated_dossiers WHERE code = $1",
+                    "SELECT province, record FROM federated_dossiers WHERE code = $1
+                     ORDER BY updated_at DESC LIMIT 1",
                 )
                 .bind(code)
                 .fetch_optional(&self.pool)
@@ -800,6 +818,8 @@ macro_rules! impl_exchange {
                         .push_bind(&s.public_key)
                         .push_bind(&s.signature);
                 });
+                // Two nodes signing the same file at once: the first row stands.
+                insert.push(" ON CONFLICT (id) DO NOTHING");
                 insert.build().execute(&self.writer).await?;
                 Ok(())
             }
@@ -825,15 +845,17 @@ macro_rules! impl_exchange {
             async fn record_reuse(
                 &self,
                 upload: &str,
+                member: Option<&str>,
                 source: &str,
                 source_dossier: &str,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<()> {
                 sqlx::query(
-                    "INSERT INTO reused_documents (upload_id, source_id, source_dossier, at)
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO reused_documents (upload_id, source_member, source_id, source_dossier, at)
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(upload)
+                .bind(member)
                 .bind(source)
                 .bind(source_dossier)
                 .bind(at)
@@ -843,12 +865,16 @@ macro_rules! impl_exchange {
             }
 
             async fn reuse_source(&self, upload: &str) -> $crate::Result<Option<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT source_dossier FROM reused_documents WHERE upload_id = $1",
+                let row: Option<(Option<String>, String)> = sqlx::query_as(
+                    "SELECT source_member, source_dossier FROM reused_documents WHERE upload_id = $1",
                 )
                 .bind(upload)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?;
+                Ok(row.map(|(member, dossier)| match member {
+                    Some(member) => format!("{member} {dossier}"),
+                    None => dossier,
+                }))
             }
 
             async fn result_signature(

@@ -175,6 +175,8 @@ pub trait Store:
 
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+    /// Sets `key` only if it has no value yet (a secret two nodes may make at once).
+    async fn set_meta_if_absent(&self, key: &str, value: &str) -> Result<()>;
 
     async fn upsert_users(&self, users: &[User]) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<User>>;

@@ -502,6 +502,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn set_meta_if_absent(&self, key: &str, value: &str) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+
             async fn upsert_users(&self, users: &[domain::user::User]) -> $crate::Result<()> {
                 let mut tx = self.writer.begin().await?;
                 let now = chrono::Utc::now();

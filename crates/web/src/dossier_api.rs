@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// A JSON body error as problem+json naming what is wrong.
-fn body_error(rejection: JsonRejection) -> ApiError {
+pub(crate) fn body_error(rejection: JsonRejection) -> ApiError {
     ApiError(Failure::invalid(vec![domain::InvalidField::new(
         "body",
         rejection.body_text(),

@@ -46,6 +46,37 @@ pub fn api_routes() -> Router<AppState> {
         .route("/dossiers/{code}/results", get(results))
         .route("/warehouse", get(warehouse))
         .route("/warehouse/{id}/reuse", axum::routing::post(reuse))
+        .route("/warehouse/fetch", axum::routing::post(fetch))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchRequest {
+    /// The member holding the result: agency code '/' system name.
+    member: String,
+    /// The signed result's id, as its QR code names it.
+    result: String,
+    /// The citizen agrees that this portal fetches it for them.
+    #[serde(default)]
+    consent: bool,
+}
+
+/// Fetches a signed result from another member into an upload, with the citizen's consent.
+async fn fetch(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    body: Result<Json<FetchRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(crate::dossier_api::body_error)?;
+    let copy = state
+        .app
+        .fetch_from_member(&user, &request.member, &request.result, request.consent)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::dossier_api::UploadView::from(copy)),
+    )
+        .into_response())
 }
 
 /// The citizen's data warehouse: documents and e-results of their earlier dossiers.
@@ -300,4 +331,185 @@ async fn verify_file(
         .await
         .map_err(|e| PageError::new(lang, e))?;
     verify_view(lang, v)
+}
+
+/// The operator's view of the exchange: `/admin/exchange`.
+pub fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/exchange", get(admin_page))
+        .route("/admin/exchange/members", axum::routing::post(add_member))
+        .route("/admin/exchange/grants", axum::routing::post(add_grant))
+        .route(
+            "/admin/exchange/grants/revoke",
+            axum::routing::post(revoke_grant),
+        )
+}
+
+struct GrantRow {
+    service: String,
+    client: String,
+    granted_by: String,
+    at: String,
+}
+
+struct FiguresRow {
+    day: String,
+    service: String,
+    client: String,
+    calls: i64,
+    errors: i64,
+    mean_ms: String,
+    max_ms: i64,
+}
+
+struct EntryRow {
+    seq: i64,
+    at: String,
+    client: String,
+    service: String,
+    status: i32,
+    outcome: String,
+    millis: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin_exchange.html")]
+struct AdminExchangePage {
+    lang: Lang,
+    path: String,
+    member: String,
+    public_key: String,
+    can_change: bool,
+    registry: app::Registry,
+    grants: Vec<GrantRow>,
+    services: Vec<&'static str>,
+    figures: Vec<FiguresRow>,
+    log: app::LogPage,
+    entries: Vec<EntryRow>,
+    push: Option<app::PushState>,
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: crate::session::SignedIn,
+) -> Result<Response, PageError> {
+    let fail = |e| PageError::new(lang, e);
+    let user = &signed.user;
+    let app = &state.app;
+    let mut registry = app.exchange_registry(user).await.map_err(fail)?;
+    let (member, public_key) = app.exchange_identity().map_err(fail)?;
+    let since = (app::today() - chrono::Duration::days(30)).to_string();
+    let figures = app.exchange_figures(user, &since).await.map_err(fail)?;
+    let mut log = app.exchange_log(user, None, 50).await.map_err(fail)?;
+    let push = app.push_state().await.map_err(fail)?;
+    let grants = std::mem::take(&mut registry.grants)
+        .into_iter()
+        .map(|g| GrantRow {
+            at: local_time(g.granted_at),
+            service: g.service,
+            client: g.client,
+            granted_by: g.granted_by,
+        })
+        .collect();
+    let entries = std::mem::take(&mut log.entries)
+        .into_iter()
+        .map(|e| EntryRow {
+            at: local_time(e.at),
+            seq: e.seq,
+            client: e.client,
+            service: e.service,
+            status: e.status,
+            outcome: e.outcome,
+            millis: e.millis,
+        })
+        .collect();
+    Ok(render(&AdminExchangePage {
+        lang,
+        path: "/admin/exchange".into(),
+        member,
+        public_key,
+        can_change: user.role == domain::user::Role::SystemAdmin,
+        registry,
+        grants,
+        services: app::SERVICES.iter().map(|s| s.0).collect(),
+        figures: figures
+            .into_iter()
+            .map(|f| FiguresRow {
+                mean_ms: format!("{:.1}", f.total_ms as f64 / f.calls.max(1) as f64),
+                day: f.day,
+                service: f.service,
+                client: f.client,
+                calls: f.calls,
+                errors: f.errors,
+                max_ms: f.max_ms,
+            })
+            .collect(),
+        log,
+        entries,
+        // Only a provincial instance pushes.
+        push: (push.updated_at.is_some()).then_some(push),
+    }))
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    member: String,
+    name: String,
+    public_key: String,
+    url: Option<String>,
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: crate::session::SignedIn,
+    axum::Form(form): axum::Form<MemberForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .register_member(
+            &signed.user,
+            &form.member,
+            &form.name,
+            &form.public_key,
+            form.url.as_deref().unwrap_or(""),
+        )
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(axum::response::Redirect::to("/admin/exchange").into_response())
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    service: String,
+    client: String,
+}
+
+async fn add_grant(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: crate::session::SignedIn,
+    axum::Form(form): axum::Form<GrantForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .grant_service(&signed.user, &form.service, form.client.trim())
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(axum::response::Redirect::to("/admin/exchange").into_response())
+}
+
+async fn revoke_grant(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: crate::session::SignedIn,
+    axum::Form(form): axum::Form<GrantForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .revoke_service(&signed.user, &form.service, form.client.trim())
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(axum::response::Redirect::to("/admin/exchange").into_response())
 }

@@ -70,6 +70,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(open_data::routes())
         .merge(payments::routes())
         .merge(exchange::routes())
+        .merge(exchange::admin_routes())
         .nest("/api/v1", api::routes(upload_limit))
         .merge(ops::routes())
         // After routing, so that requests are labelled by their route template.

@@ -201,18 +201,29 @@ async fn the_national_instance_follows_a_province_through_an_outage(db: Db) {
         assert_eq!(found["TrangThaiHoSo"], 2, "{found}");
     }
     // Pushing the same records again counts nothing: the national side skips what it has.
+    let auditor = token(&nation, "demo-auditor").await;
+    let calls = async || {
+        let (_, page) = get(&nation, "/api/v1/exchange/log?limit=1", &auditor).await;
+        page["head_seq"].as_i64().unwrap()
+    };
+    let before = calls().await;
     crate::dossiers::tamper(
         &province.database_url,
         "UPDATE federation_push SET cursor = 0",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for _ in 0..100 {
+        if calls().await > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(calls().await > before, "the province pushed again");
     let again = national_figures(&nation, 6).await;
     assert_eq!(again["received"], 5, "{again}");
     assert_eq!(again["returned"], 2, "{again}");
 
     // Every push is in the national message log, whose chain holds.
-    let auditor = token(&nation, "demo-auditor").await;
     let (status, report) = get(&nation, "/api/v1/exchange/log/verify", &auditor).await;
     assert_eq!(status, 200, "{report}");
     assert!(report["broken"].is_null(), "{report}");
@@ -230,7 +241,17 @@ async fn signed_call(
     nonce: &str,
 ) -> (u16, Value, reqwest::header::HeaderMap) {
     let member = exchange::MemberId::parse(client).unwrap();
-    let message = exchange::request_message("GET", path, b"", at, nonce, &member);
+    let provider = exchange::MemberId::parse(&t.app.exchange_identity().unwrap().0).unwrap();
+    let message = exchange::RequestText {
+        method: "GET",
+        path,
+        body: b"",
+        timestamp: at,
+        nonce,
+        client: &member,
+        provider: &provider,
+    }
+    .message();
     let response = t
         .client
         .get(t.url(path))
@@ -325,6 +346,11 @@ async fn bad_calls_are_refused_precisely_and_logged(db: Db) {
     let (status, code, _) =
         refused(signed_call(&t, &key, client, path, now, "nonce-0000000000000001").await);
     assert_eq!((status, code.as_str()), (409, "replayed"));
+    // On another node of the same database too, which has not seen it in memory.
+    let node = crate::support::spawn_node(&t, |_| ()).await;
+    let (status, code, _) =
+        refused(signed_call(&node, &key, client, path, now, "nonce-0000000000000001").await);
+    assert_eq!((status, code.as_str()), (409, "replayed"));
     // Ten minutes old.
     let (status, code, body) =
         refused(signed_call(&t, &key, client, path, now - 600, "nonce-0000000000000003").await);
@@ -386,6 +412,7 @@ async fn bad_calls_are_refused_precisely_and_logged(db: Db) {
             "bad_signature",
             "not_granted",
             "ok",
+            "replayed",
             "replayed",
             "stale_timestamp",
             "unknown_client",
@@ -482,4 +509,236 @@ async fn a_result_is_signed_and_its_qr_page_detects_a_changed_file(db: Db) {
 
 fn documents_qr(url: &str) -> String {
     documents::qr_svg(url).unwrap()
+}
+
+on_both_backends!(a_citizen_brings_a_result_from_another_agency_with_consent);
+async fn a_citizen_brings_a_result_from_another_agency_with_consent(db: Db) {
+    const ISSUER: &str = "000.00.00.H49/motcua";
+    let (issuer, ()) = spawn_configured(db, true, async |config, _| {
+        config.exchange.agency = Some("000.00.00.H49".into());
+    })
+    .await;
+    let (home, ()) = spawn_configured(db, true, async |config, _| {
+        config.exchange.agency = Some("000.00.00.H31".into());
+    })
+    .await;
+    let (issuer_id, issuer_key) = issuer.app.exchange_identity().unwrap();
+    let (home_id, home_key) = home.app.exchange_identity().unwrap();
+    assert_eq!(issuer_id, ISSUER);
+    home.app
+        .put_member(ISSUER, "Quảng Nam", &issuer_key, &issuer.base)
+        .await
+        .unwrap();
+    issuer
+        .app
+        .put_member(&home_id, "Hải Phòng", &home_key, &home.base)
+        .await
+        .unwrap();
+
+    // The result was issued in the other province.
+    let elsewhere = submit(&issuer, &token(&issuer, "demo-citizen").await).await;
+    carry_through(&issuer, &elsewhere).await;
+    let (_, results) = get(
+        &issuer,
+        &format!("/api/v1/dossiers/{elsewhere}/results"),
+        &token(&issuer, "demo-citizen").await,
+    )
+    .await;
+    let result = results[0]["id"].as_str().unwrap().to_owned();
+
+    let citizen = token(&home, "demo-citizen").await;
+    let fetch = async |body: Value| {
+        crate::dossiers::post(&home, "/api/v1/warehouse/fetch", &citizen, body, None).await
+    };
+    let (status, problem) = fetch(json!({"member": ISSUER, "result": result})).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "consent");
+    // Without a grant the issuer refuses, and says why.
+    let (status, problem) =
+        fetch(json!({"member": ISSUER, "result": result, "consent": true})).await;
+    assert_eq!(status, 403, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("result-file"),
+        "{problem}"
+    );
+    issuer
+        .app
+        .put_grant("result-file", &home_id, "test")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (status, _) =
+        fetch(json!({"member": ISSUER, "result": "0".repeat(32), "consent": true})).await;
+    assert_eq!(status, 404);
+    let (status, copy) = fetch(json!({"member": ISSUER, "result": result, "consent": true})).await;
+    assert_eq!(status, 201, "{copy}");
+    assert_eq!(copy["file_name"], "ket-qua.pdf");
+
+    // It goes into a dossier at home like any upload, which records where it came from.
+    let birth = json!({
+        "procedure": "1.001193", "agency": "001.00.00.H31", "channel": "online",
+        "form": {"nguoi_yeu_cau": "Nguyễn Văn An", "so_dinh_danh": "031201001234",
+                 "dien_thoai": "0912345678", "quan_he": "Cha", "ho_ten_tre": "Nguyễn Minh Khôi",
+                 "ngay_sinh_tre": "2026-11-01", "gioi_tinh": "Nam",
+                 "noi_sinh": "Bệnh viện Phụ sản Hải Phòng", "ho_ten_me": "Trần Thị Bình"},
+        "attachments": [{
+            "document": "Giấy chứng sinh (hoặc văn bản của người làm chứng, giấy cam đoan về việc sinh)",
+            "upload": copy["id"],
+        }],
+    });
+    let (status, body) =
+        crate::dossiers::post(&home, "/api/v1/dossiers", &citizen, birth, None).await;
+    assert_eq!(status, 201, "{body}");
+    let code = body["dossier"]["code"].as_str().unwrap();
+    let payloads = crate::dossiers::read_column(
+        &home.database_url,
+        &format!(
+            "SELECT payload FROM dossier_events WHERE dossier_code = '{code}' AND sequence = 1"
+        ),
+    )
+    .await;
+    assert!(
+        payloads[0].contains(&format!("{ISSUER} {elsewhere}")),
+        "{}",
+        payloads[0]
+    );
+    // The issuer logged each call of the home instance, the refused one too.
+    let (_, page) = get(
+        &issuer,
+        "/api/v1/exchange/log?limit=100",
+        &token(&issuer, "demo-auditor").await,
+    )
+    .await;
+    let outcomes: Vec<&str> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["client"] == home_id.as_str())
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["ok", "error", "not_granted"],
+        "newest first: {page}"
+    );
+}
+
+on_both_backends!(the_operator_registers_members_and_calls_services_from_the_command_line);
+async fn the_operator_registers_members_and_calls_services_from_the_command_line(db: Db) {
+    let (provider, ()) = spawn_configured(db, true, async |_, _| ()).await;
+    let (caller, ()) = spawn_configured(db, true, async |config, _| {
+        config.exchange.agency = Some("000.00.00.H49".into());
+    })
+    .await;
+    // Run beside the test's runtime, which serves both instances meanwhile.
+    let cli = async |t: &TestApp, args: &[&str]| {
+        let mut command = crate::support::motcua(&t.data_dir, &t.database_url);
+        let agency = if t.base == caller.base {
+            "000.00.00.H49"
+        } else {
+            "000.00.00.H31"
+        };
+        command.env("MOTCUA_EXCHANGE__AGENCY", agency).args(args);
+        let out = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, identity, err) = cli(&caller, &["exchange", "identity"]).await;
+    assert!(ok, "{err}");
+    let (member, key) = identity.trim().split_once(' ').unwrap();
+    assert_eq!(member, "000.00.00.H49/motcua");
+    assert_eq!(
+        (member.to_owned(), key.to_owned()),
+        caller.app.exchange_identity().unwrap()
+    );
+
+    // A bad key is named, and nothing is written.
+    let (ok, _, err) = cli(
+        &provider,
+        &[
+            "exchange",
+            "add-member",
+            member,
+            "--name",
+            "Quảng Nam",
+            "--public-key",
+            "abc",
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("public_key"), "{err}");
+    let (ok, _, err) = cli(
+        &provider,
+        &[
+            "exchange",
+            "add-member",
+            member,
+            "--name",
+            "Quảng Nam",
+            "--public-key",
+            key,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&provider, &["exchange", "grant", "procedure", member]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&provider, &["exchange", "grant", "everything", member]).await;
+    assert!(!ok && err.contains("service"), "{err}");
+
+    let (provider_id, provider_key) = provider.app.exchange_identity().unwrap();
+    let (ok, _, err) = cli(
+        &caller,
+        &[
+            "exchange",
+            "add-member",
+            &provider_id,
+            "--name",
+            "Hải Phòng",
+            "--public-key",
+            &provider_key,
+            "--url",
+            &provider.base,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (ok, answer, err) = cli(
+        &caller,
+        &[
+            "exchange",
+            "call",
+            &provider_id,
+            "procedure",
+            "--query",
+            "code=1.001193",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(answer.contains("\"MATTHC\": \"1.001193\""), "{answer}");
+    // Not granted: the refusal comes back, signed, and the command fails.
+    let (ok, answer, _) = cli(
+        &caller,
+        &[
+            "exchange",
+            "call",
+            &provider_id,
+            "dossier-status",
+            "--query",
+            "code=x",
+        ],
+    )
+    .await;
+    assert!(!ok && answer.contains("not_granted"), "{answer}");
+    let (ok, report, err) = cli(&provider, &["exchange", "verify-log"]).await;
+    assert!(ok, "{err}");
+    assert!(report.starts_with("intact: 2 entries"), "{report}");
 }

@@ -326,3 +326,98 @@ async fn agency_administrators_reach_only_their_own_officials(db: Db) {
     // The exchange client uses API tokens; the sign-in page is not for it.
     assert_eq!(sign_in(&t, &browser(), "demo-sync", "demo").await, 403);
 }
+
+on_both_backends!(the_exchange_registry_changes_only_under_an_elevation);
+async fn the_exchange_registry_changes_only_under_an_elevation(db: Db) {
+    let t = spawn(db, true).await;
+    let admin = browser();
+    assert_eq!(sign_in(&t, &admin, "demo-admin", "demo").await, 303);
+    let second = browser();
+    assert_eq!(sign_in(&t, &second, "demo-admin-2", "demo").await, 303);
+    let key = domain::exchange::MemberKey::from_seed([3; 32]).public_base64();
+    let member = [
+        ("member", "000.00.00.H49/ho-tich"),
+        ("name", "Hộ tịch Quảng Nam"),
+        ("public_key", key.as_str()),
+        ("url", "https://hotich.quangnam.gov.vn"),
+    ];
+    let (status, body) = post_form(&t, &admin, "/admin/exchange/members", &member).await;
+    assert_eq!(status, 403, "no standing power: {body}");
+
+    let id = ask(
+        &t,
+        &admin,
+        "đăng ký hệ thống hộ tịch của Quảng Nam",
+        "30",
+        false,
+    )
+    .await;
+    assert_eq!(
+        post_form(&t, &second, &format!("/admin/elevations/{id}/approve"), &[])
+            .await
+            .0,
+        303
+    );
+    let (status, body) = post_form(&t, &admin, "/admin/exchange/members", &member).await;
+    assert_eq!(status, 303, "{body}");
+    // A bad key and a bad name are named.
+    let mut bad = member;
+    bad[0].1 = "Quảng Nam";
+    bad[2].1 = "not a key";
+    let (status, body) = post_form(&t, &admin, "/admin/exchange/members", &bad).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("Ed25519") && body.contains("Quảng Nam"),
+        "both named: {body}"
+    );
+    let grant = [
+        ("service", "dossier-status"),
+        ("client", "000.00.00.H49/ho-tich"),
+    ];
+    assert_eq!(
+        post_form(&t, &admin, "/admin/exchange/grants", &grant)
+            .await
+            .0,
+        303
+    );
+    let (status, html) = page(&t, &admin, "/admin/exchange").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Hộ tịch Quảng Nam") && html.contains("dossier-status"),
+        "{html}"
+    );
+    assert!(
+        html.contains("000.00.00.H31/motcua"),
+        "this member is named: {html}"
+    );
+    assert_eq!(
+        post_form(&t, &admin, "/admin/exchange/grants/revoke", &grant)
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        post_form(&t, &admin, "/admin/exchange/grants/revoke", &grant)
+            .await
+            .0,
+        404,
+        "nothing left to revoke"
+    );
+    // Each change is in the privileged log.
+    let log = crate::dossiers::read_column(
+        &t.database_url,
+        "SELECT action FROM privileged_log ORDER BY seq",
+    )
+    .await;
+    for action in [
+        "exchange_member_registered",
+        "exchange_grant_added",
+        "exchange_grant_removed",
+    ] {
+        assert!(log.iter().any(|a| a == action), "{action} in {log:?}");
+    }
+    // A citizen does not see the page.
+    let citizen = browser();
+    assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
+    assert_eq!(page(&t, &citizen, "/admin/exchange").await.0, 403);
+}

@@ -83,15 +83,16 @@ CREATE TABLE federation_cursors (
     updated_at TIMESTAMPTZ NOT NULL
 );
 
--- National side: each dossier's latest sync record.
+-- National side: each dossier's latest sync record, per province that sent it.
 CREATE TABLE federated_dossiers (
-    code       TEXT PRIMARY KEY,
+    code       TEXT NOT NULL,
     province   TEXT NOT NULL,
     status     INTEGER NOT NULL,
     reached    INTEGER NOT NULL,            -- the statuses reached, one bit per code
     record     TEXT NOT NULL,
     cursor     BIGINT NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (code, province)
 );
 
 -- National side: per province, the counters the records add (received, resolved, …).
@@ -127,10 +128,12 @@ CREATE TABLE result_signatures (
 CREATE INDEX result_signatures_dossier ON result_signatures (dossier);
 
 -- Once-only reuse: an upload that is a copy of a document from the applicant's data warehouse
--- (an earlier dossier's document or e-result) instead of a file sent again.
+-- (an earlier dossier's document or e-result here), or of a signed result fetched from another
+-- member with the applicant's consent, instead of a file sent again.
 CREATE TABLE reused_documents (
     upload_id      TEXT PRIMARY KEY REFERENCES attachments (id),
-    source_id      TEXT NOT NULL REFERENCES attachments (id),
+    source_member  TEXT,                    -- NULL: this instance
+    source_id      TEXT NOT NULL,           -- the attachment here, or the signed result there
     source_dossier TEXT NOT NULL,
     at             TIMESTAMPTZ NOT NULL
 );
