@@ -109,8 +109,16 @@ pub(crate) struct Exchange {
     /// Nonces accepted recently by this node; the log's nonce table catches the rest.
     nonces: moka::sync::Cache<(String, String), ()>,
     limiter: Limiter,
-    log: mpsc::Sender<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
+    log: mpsc::Sender<LogWrite>,
     claims: mpsc::Sender<NonceClaim>,
+}
+
+/// A log entry, whether its nonce is still to be claimed, and where to say it is written.
+type LogWrite = (LogEntry, bool, oneshot::Sender<Result<LogEntry>>);
+
+/// Services that change something: their nonce is claimed before they run.
+fn writes(service: &str) -> bool {
+    matches!(service, "sync-push" | "dossier-results")
 }
 
 /// A nonce to claim in the database, and where to say whether it was free.
@@ -131,6 +139,7 @@ fn timestamp_time(timestamp: i64) -> chrono::DateTime<Utc> {
 #[derive(Default)]
 struct View {
     members: HashMap<String, Member>,
+    keys: HashMap<String, exchange::PublicKey>,
     grants: HashSet<(String, String)>,
 }
 
@@ -141,6 +150,13 @@ impl View {
                 .grants
                 .into_iter()
                 .map(|g| (g.service, g.client))
+                .collect(),
+            keys: registry
+                .members
+                .iter()
+                .filter_map(|m| {
+                    Some((m.member.clone(), exchange::PublicKey::parse(&m.public_key)?))
+                })
                 .collect(),
             members: registry
                 .members
@@ -315,19 +331,23 @@ impl App {
         let x = self.exchange()?.clone();
         let named_client = call.headers.get(CLIENT_HEADER).cloned().unwrap_or_default();
         let nonce = call.headers.get(NONCE_HEADER).cloned().unwrap_or_default();
+        let mut claim = false;
         let (status, body, outcome) = match self.admit(&x, &call).await {
             Err(refusal) => (
                 refusal.status(),
                 refusal_body(&refusal),
                 refusal.code().to_owned(),
             ),
-            Ok(client) => match self.serve_call(&client, &call).await {
-                Ok(value) => (200, serde_json::to_vec(&value).expect("JSON"), "ok".into()),
-                Err(e) => {
-                    let (status, body) = error_body(&e);
-                    (status, body, "error".into())
+            Ok((client, claimed)) => {
+                claim = !claimed;
+                match self.serve_call(&client, &call).await {
+                    Ok(value) => (200, serde_json::to_vec(&value).expect("JSON"), "ok".into()),
+                    Err(e) => {
+                        let (status, body) = error_body(&e);
+                        (status, body, "error".into())
+                    }
                 }
-            },
+            }
         };
         let entry = LogEntry {
             seq: 0,
@@ -345,12 +365,17 @@ impl App {
         };
         let (done, logged) = oneshot::channel();
         x.log
-            .send((entry, done))
+            .send((entry, claim, done))
             .await
             .map_err(|_| AppError::Unavailable("the message log is not running".into()))?;
-        logged
+        let logged = logged
             .await
             .map_err(|_| AppError::Unavailable("the message log stopped".into()))??;
+        let (status, body) = if logged.outcome == Refusal::Replayed.code() && status != 409 {
+            (409, refusal_body(&Refusal::Replayed))
+        } else {
+            (status, body)
+        };
         let at = Utc::now().timestamp();
         let signature = x.key.sign(&exchange::response_message(
             status, &nonce, &body, at, &x.me,
@@ -366,12 +391,13 @@ impl App {
         })
     }
 
-    /// The checks of a call, in order; the client it came from when all pass.
+    /// The checks of a call, in order; the client it came from when all pass, and whether its
+    /// nonce is claimed already.
     async fn admit(
         &self,
         x: &Exchange,
         call: &IncomingCall,
-    ) -> std::result::Result<MemberId, Refusal> {
+    ) -> std::result::Result<(MemberId, bool), Refusal> {
         let header = |name: &str| {
             call.headers
                 .get(name)
@@ -399,8 +425,8 @@ impl App {
             .registry_now()
             .await
             .map_err(|_| Refusal::UnknownClient(client_raw.to_owned()))?;
-        let member = view
-            .members
+        let key = view
+            .keys
             .get(&client.to_string())
             .ok_or_else(|| Refusal::UnknownClient(client.to_string()))?;
         let message = exchange::RequestText {
@@ -413,7 +439,7 @@ impl App {
             provider: &x.me,
         }
         .message();
-        if !exchange::verify(&member.public_key, &message, signature) {
+        if !key.verify(&message, signature) {
             return Err(Refusal::BadSignature);
         }
         let skew = (Utc::now().timestamp() - timestamp).abs();
@@ -438,11 +464,15 @@ impl App {
         if x.limiter.check_key(&client.to_string()).is_err() {
             return Err(Refusal::RateLimited);
         }
-        // This node's memory first, then the database, before the service runs: a replay
-        // sent to another node finds the nonce spent there too.
+        // This node's memory first; then the database, which sees every node's. A service
+        // that writes claims it before it runs; a read claims it with its log entry, and a
+        // replay that reached another node gets its refusal instead of the answer.
         let key = (client.to_string(), nonce.to_owned());
         if !x.nonces.entry(key.clone()).or_insert(()).is_fresh() {
             return Err(Refusal::Replayed);
+        }
+        if !writes(&call.service) {
+            return Ok((client, false));
         }
         let (done, claimed) = oneshot::channel();
         let sent = x
@@ -454,7 +484,7 @@ impl App {
             (Ok(()), Ok(Ok(false))) => return Err(Refusal::Replayed),
             _ => return Err(Refusal::Unavailable),
         }
-        Ok(client)
+        Ok((client, true))
     }
 
     async fn serve_call(
@@ -1095,10 +1125,7 @@ fn largest_root(agencies: &[domain::Agency]) -> String {
 }
 
 /// Writes the log in batches: each call waits for its entry to be committed.
-async fn write_log(
-    store: Arc<dyn store::Store>,
-    mut queue: mpsc::Receiver<(LogEntry, oneshot::Sender<Result<LogEntry>>)>,
-) {
+async fn write_log(store: Arc<dyn store::Store>, mut queue: mpsc::Receiver<LogWrite>) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
     let mut purged = Instant::now();
     while queue.recv_many(&mut batch, LOG_BATCH).await > 0 {
@@ -1110,8 +1137,17 @@ async fn write_log(
                 tracing::warn!(error = %e, "old exchange nonces could not be removed");
             }
         }
-        let (entries, waiting): (Vec<LogEntry>, Vec<_>) = batch.drain(..).unzip();
-        match store.append_exchange_log(entries).await {
+        let mut entries = Vec::with_capacity(batch.len());
+        let mut claims = Vec::new();
+        let mut waiting = Vec::with_capacity(batch.len());
+        for (i, (entry, claim, done)) in batch.drain(..).enumerate() {
+            if claim {
+                claims.push(i);
+            }
+            entries.push(entry);
+            waiting.push(done);
+        }
+        match store.append_exchange_log(entries, &claims).await {
             Ok(sealed) => {
                 for (entry, done) in sealed.into_iter().zip(waiting) {
                     let _ = done.send(Ok(entry));

@@ -133,17 +133,32 @@ pub fn check_public_key(text: &str) -> Result<(), InvalidField> {
 
 /// Whether `signature` is `public_key`'s over `message` (strict: no malleable forms).
 pub fn verify(public_key: &str, message: &str, signature: &str) -> bool {
-    let Some(key) = decode_32(public_key).and_then(|b| VerifyingKey::from_bytes(&b).ok()) else {
-        return false;
-    };
-    let Some(sig) = base64_decode(signature).and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
-        return false;
-    };
-    key.verify_strict(
-        message.as_bytes(),
-        &ed25519_dalek::Signature::from_bytes(&sig),
-    )
-    .is_ok()
+    PublicKey::parse(public_key).is_some_and(|key| key.verify(message, signature))
+}
+
+/// A member's public key, decoded once: decoding the curve point costs about as much as a
+/// verification, so a provider keeps its registry's keys decoded.
+#[derive(Debug, Clone)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    pub fn parse(text: &str) -> Option<Self> {
+        decode_32(text)
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .map(Self)
+    }
+
+    pub fn verify(&self, message: &str, signature: &str) -> bool {
+        let Some(sig) = base64_decode(signature).and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
+            return false;
+        };
+        self.0
+            .verify_strict(
+                message.as_bytes(),
+                &ed25519_dalek::Signature::from_bytes(&sig),
+            )
+            .is_ok()
+    }
 }
 
 /// What a request's signature covers, one field a line: the method, the path with its query,

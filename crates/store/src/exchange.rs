@@ -110,8 +110,14 @@ pub trait ExchangeStore: Send + Sync {
     async fn registry(&self) -> Result<Registry>;
 
     /// Appends calls to the message log in one transaction and adds them to the figures.
-    /// Returns the entries as sealed, in order.
-    async fn append_exchange_log(&self, entries: Vec<LogEntry>) -> Result<Vec<LogEntry>>;
+    /// The nonces of the entries at `claim` are claimed first; one that was spent (a replay
+    /// that reached another node) makes its entry `replayed`, status 409. Returns the entries
+    /// as sealed, in order.
+    async fn append_exchange_log(
+        &self,
+        entries: Vec<LogEntry>,
+        claim: &[usize],
+    ) -> Result<Vec<LogEntry>>;
     /// Claims `(client, nonce, timestamp)`s in one transaction; returns the ones that were
     /// free. A nonce spent before, on any node, is not returned.
     async fn claim_nonces(
@@ -258,6 +264,30 @@ pub(crate) fn figures_day(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// Inserts `(client, nonce, at)`s inside a transaction, in key order (so two nodes' batches
+/// take the rows' locks in the same order); evaluates to the ones that were free.
+macro_rules! claim_nonce_rows {
+    ($tx:expr, $nonces:expr) => {{
+        let nonces: &[(String, String, chrono::DateTime<chrono::Utc>)] = $nonces;
+        let mut sorted: Vec<&(String, String, chrono::DateTime<chrono::Utc>)> =
+            nonces.iter().collect();
+        sorted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        sorted.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut claimed: Vec<(String, String)> = Vec::with_capacity(sorted.len());
+        for chunk in sorted.chunks(5000) {
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO exchange_nonces (client, nonce, at) ");
+            insert.push_values(chunk, |mut row, (client, nonce, at)| {
+                row.push_bind(client).push_bind(nonce).push_bind(*at);
+            });
+            insert.push(" ON CONFLICT (client, nonce) DO NOTHING RETURNING client, nonce");
+            let rows: Vec<(String, String)> = insert.build_query_as().fetch_all(&mut *$tx).await?;
+            claimed.extend(rows);
+        }
+        claimed
+    }};
+}
+
 macro_rules! impl_exchange {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -396,12 +426,28 @@ macro_rules! impl_exchange {
 
             async fn append_exchange_log(
                 &self,
-                entries: Vec<domain::exchange::LogEntry>,
+                mut entries: Vec<domain::exchange::LogEntry>,
+                claim: &[usize],
             ) -> $crate::Result<Vec<domain::exchange::LogEntry>> {
                 if entries.is_empty() {
                     return Ok(entries);
                 }
                 let mut tx = self.writer.begin().await?;
+                let nonces: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = claim
+                    .iter()
+                    .map(|&i| (entries[i].client.clone(), entries[i].nonce.clone(), entries[i].at))
+                    .collect();
+                let free: std::collections::HashSet<(String, String)> =
+                    $crate::exchange::claim_nonce_rows!(tx, &nonces).into_iter().collect();
+                let mut taken = std::collections::HashSet::new();
+                for &i in claim {
+                    let e = &mut entries[i];
+                    let key = (e.client.clone(), e.nonce.clone());
+                    if !free.contains(&key) || !taken.insert(key) {
+                        e.outcome = domain::exchange::Refusal::Replayed.code().to_owned();
+                        e.status = 409;
+                    }
+                }
                 let n = entries.len() as i64;
                 let (last, mut prev): (i64, String) = sqlx::query_as(
                     "UPDATE exchange_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
@@ -491,24 +537,8 @@ macro_rules! impl_exchange {
                 &self,
                 nonces: &[(String, String, chrono::DateTime<chrono::Utc>)],
             ) -> $crate::Result<Vec<(String, String)>> {
-                let mut claimed = Vec::with_capacity(nonces.len());
                 let mut tx = self.writer.begin().await?;
-                // In key order, so two nodes' batches take the rows' locks in the same order.
-                let mut sorted: Vec<&(String, String, chrono::DateTime<chrono::Utc>)> = nonces.iter().collect();
-                sorted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-                sorted.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-                for chunk in sorted.chunks(5000) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO exchange_nonces (client, nonce, at) ",
-                    );
-                    insert.push_values(chunk, |mut row, (client, nonce, at)| {
-                        row.push_bind(client).push_bind(nonce).push_bind(*at);
-                    });
-                    insert.push(" ON CONFLICT (client, nonce) DO NOTHING RETURNING client, nonce");
-                    let rows: Vec<(String, String)> =
-                        insert.build_query_as().fetch_all(&mut *tx).await?;
-                    claimed.extend(rows);
-                }
+                let claimed = $crate::exchange::claim_nonce_rows!(tx, nonces);
                 tx.commit().await?;
                 Ok(claimed)
             }
@@ -908,4 +938,5 @@ macro_rules! impl_exchange {
     };
 }
 
+pub(crate) use claim_nonce_rows;
 pub(crate) use impl_exchange;
