@@ -648,15 +648,34 @@ impl App {
                 .or_default()
                 .insert(metric, value.into());
         }
+        // A province's name as registered, where it is.
+        let view = self.registry_now().await.unwrap_or_default();
         Ok(serde_json::json!({
             "provinces": provinces
                 .into_iter()
                 .map(|(member, mut figures)| {
+                    let name = view.members.get(&member).map(|m| m.name.clone());
+                    figures.insert("name".into(), name.unwrap_or_default().into());
                     figures.insert("province".into(), member.into());
                     serde_json::Value::Object(figures)
                 })
                 .collect::<Vec<_>>()
         }))
+    }
+
+    /// The members this instance can call (they have an address), other than itself, by id
+    /// and name: where a citizen's document can be fetched from.
+    pub async fn callable_members(&self) -> Result<Vec<(String, String)>> {
+        let me = self.exchange()?.me.to_string();
+        let view = self.registry_now().await?;
+        let mut members: Vec<_> = view
+            .members
+            .values()
+            .filter(|m| !m.url.is_empty() && m.member != me)
+            .map(|m| (m.member.clone(), m.name.clone()))
+            .collect();
+        members.sort();
+        Ok(members)
     }
 
     /// Calls a member's service, signed as this instance, and checks the answer's signature.

@@ -211,7 +211,7 @@ pub fn format_vnd(amount: i64) -> String {
 }
 
 /// `amount` with its thousands separated by `separator` ('.' in Vietnamese, ',' in English).
-pub(crate) fn group_digits(amount: i64, separator: char) -> String {
+pub fn group_digits(amount: i64, separator: char) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if amount < 0 {

@@ -16,10 +16,33 @@ use crate::{Backend, Result, StoreError};
 /// in order instead of retrying against a busy database, which kept tail latency high.
 /// Submissions and actions go further: a writer task commits the ones waiting together (group
 /// commit), each in its own savepoint, so the per-transaction cost is shared.
+/// The writer never checkpoints the WAL itself: a commit that did stalled every call waiting on
+/// it for the tens of milliseconds the copy and its fsync take. A background task does it.
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
     writes: Writes,
+    /// The checkpoint task stops when the store is dropped.
+    _alive: std::sync::Arc<()>,
+}
+
+/// How often the background task copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies committed WAL frames into the database on a reader connection, beside the writer
+/// (a passive checkpoint takes no lock a writer waits for), until the store is dropped.
+async fn checkpoint_in_background(pool: SqlitePool, alive: std::sync::Weak<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while alive.strong_count() > 0 {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one will retry");
+        }
+    }
 }
 
 impl SqliteStore {
@@ -37,7 +60,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
@@ -46,10 +69,16 @@ impl SqliteStore {
             .await?;
         let (writes, queue) = Writes::channel();
         tokio::spawn(commit_in_groups(writer.clone(), queue));
+        let alive = std::sync::Arc::new(());
+        tokio::spawn(checkpoint_in_background(
+            pool.clone(),
+            std::sync::Arc::downgrade(&alive),
+        ));
         Ok(Self {
             pool,
             writer,
             writes,
+            _alive: alive,
         })
     }
 

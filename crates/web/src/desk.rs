@@ -57,6 +57,8 @@ struct ApplyPage {
     documents: Vec<DocumentView>,
     /// The citizen's data warehouse, offered in place of an upload: id and a label.
     warehouse: Vec<(String, String)>,
+    /// Other agencies' systems a citizen's signed result can be fetched from: id and name.
+    sources: Vec<(String, String)>,
     agencies: Vec<(String, String, bool)>,
     /// Reception officers enter in-person and postal dossiers for someone.
     for_official: bool,
@@ -85,6 +87,9 @@ struct DocumentView {
     /// An upload already made (from a draft or an earlier try): its id and file name.
     kept: Option<(String, String)>,
     error: String,
+    /// What was typed to fetch it from another agency: the member and the result's id.
+    fetch_member: String,
+    fetch_result: String,
 }
 
 /// What the applicant has entered so far.
@@ -237,6 +242,8 @@ async fn apply_view(
                 .iter()
                 .find(|(i, _, _)| *i == index)
                 .map(|(_, id, name)| (id.clone(), name.clone())),
+            fetch_member: value_of(&format!("fetch-member-{index}")),
+            fetch_result: value_of(&format!("fetch-result-{index}")),
             error: {
                 let mut problems = vec![error_for(&format!("doc-{index}"))];
                 problems.extend(
@@ -272,6 +279,12 @@ async fn apply_view(
     } else {
         Vec::new()
     };
+    let sources = if user.role == Role::Citizen {
+        // An instance without the exchange offers none.
+        state.app.callable_members().await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let agencies = state
         .app
         .agencies_at(&procedure.levels)
@@ -299,11 +312,40 @@ async fn apply_view(
         fields,
         documents,
         warehouse,
+        sources,
         agencies,
         for_official: user.role == Role::Reception,
         applicant: entered.applicant,
         draft: entered.draft,
         errors,
+    })
+}
+
+/// Why a document could not be fetched from another agency, next to its field: the other
+/// side's refusal, absence or outage is told to the citizen, not raised as a page error.
+fn fetch_problem(index: usize, e: app::AppError) -> Result<InvalidField, app::AppError> {
+    let field = format!("doc-{index}");
+    Ok(match e {
+        app::AppError::Invalid(fields) => {
+            let first = fields.into_iter().next();
+            InvalidField {
+                field,
+                ..first.unwrap_or_else(|| InvalidField::new("", "the request is not valid"))
+            }
+        }
+        app::AppError::NotFound { .. } => InvalidField::bilingual(
+            field,
+            "that agency holds no signed result with this id",
+            "cơ quan này không giữ kết quả có mã này",
+        ),
+        app::AppError::Forbidden(why)
+        | app::AppError::Unavailable(why)
+        | app::AppError::Conflict(why) => InvalidField::bilingual(
+            field,
+            format!("the document could not be fetched: {why}"),
+            format!("không lấy được giấy tờ: {why}"),
+        ),
+        other => return Err(other),
     })
 }
 
@@ -443,6 +485,27 @@ async fn apply(
                 "giấy tờ này không có trong kho dữ liệu của bạn",
             )),
             Err(e) => return Err(PageError::new(lang, e)),
+        }
+    }
+    // A signed result fetched from another agency, where neither a file nor a warehouse
+    // document was given for it.
+    for index in (0..served.design.documents.len()).filter(|i| !sent.contains(i)) {
+        let field = |name: &str| posted.get(&format!("{name}-{index}")).unwrap_or_default();
+        let (member, result) = (field("fetch-member"), field("fetch-result").trim());
+        if member.is_empty() && result.is_empty() || !field("reuse").is_empty() {
+            continue;
+        }
+        let consent = field("fetch-consent") == "yes";
+        let fetched = state
+            .app
+            .fetch_from_member(user, member, result, consent)
+            .await;
+        match fetched {
+            Ok(a) => {
+                entered.kept.retain(|(i, _, _)| *i != index);
+                entered.kept.push((index, a.id, a.file_name));
+            }
+            Err(e) => errors.push(fetch_problem(index, e).map_err(|e| PageError::new(lang, e))?),
         }
     }
     let attachments: Vec<AttachmentChoice> = entered

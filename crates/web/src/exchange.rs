@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::dossier_api::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::i18n::Lang;
 use crate::pages::{PageError, local_time, render};
 
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             any(call).layer(DefaultBodyLimit::max(EXCHANGE_BODY_LIMIT)),
         )
         .route("/verify/{id}", get(verify_page).post(verify_file))
+        .route("/national", get(national_page))
 }
 
 /// Under `/api/v1`.
@@ -49,9 +50,15 @@ pub fn api_routes() -> Router<AppState> {
         .route("/warehouse/fetch", axum::routing::post(fetch))
 }
 
-#[derive(Debug, Deserialize)]
+/// A JSON object the OpenAPI document does not detail field by field.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub(crate) struct JsonObject(serde_json::Value);
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FetchRequest {
+pub(crate) struct FetchRequest {
     /// The member holding the result: agency code '/' system name.
     member: String,
     /// The signed result's id, as its QR code names it.
@@ -62,6 +69,14 @@ struct FetchRequest {
 }
 
 /// Fetches a signed result from another member into an upload, with the citizen's consent.
+#[utoipa::path(
+    post, path = "/api/v1/warehouse/fetch", request_body = FetchRequest,
+    responses(
+        (status = 201, body = crate::dossier_api::UploadView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 async fn fetch(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -80,6 +95,11 @@ async fn fetch(
 }
 
 /// The citizen's data warehouse: documents and e-results of their earlier dossiers.
+#[utoipa::path(
+    get, path = "/api/v1/warehouse",
+    responses((status = 200, body = [JsonObject]), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
 async fn warehouse(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -88,6 +108,15 @@ async fn warehouse(
 }
 
 /// Makes an upload from a warehouse document, to name in a submission like any upload.
+#[utoipa::path(
+    post, path = "/api/v1/warehouse/{id}/reuse",
+    params(("id" = String, Path, description = "A document of the citizen's warehouse")),
+    responses(
+        (status = 201, body = crate::dossier_api::UploadView), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 async fn reuse(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -161,6 +190,11 @@ async fn call(
     Ok(response)
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/exchange/registry",
+    responses((status = 200, body = JsonObject), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
 async fn registry(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -174,6 +208,15 @@ struct LogParams {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/exchange/log",
+    params(
+        ("after" = Option<i64>, Query, description = "Entries after this sequence number, oldest first; without it the newest first"),
+        ("limit" = Option<i64>, Query, description = "At most this many entries (100 by default)"),
+    ),
+    responses((status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 200, body = JsonObject)),
+    security(("bearer" = []))
+)]
 async fn log(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -187,6 +230,11 @@ async fn log(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/exchange/log/verify",
+    responses((status = 200, body = JsonObject), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
 async fn verify_log(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -201,6 +249,12 @@ struct FiguresParams {
     since: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/exchange/figures",
+    params(("since" = Option<String>, Query, description = "First day (YYYY-MM-DD); 30 days ago by default")),
+    responses((status = 200, body = [JsonObject]), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
 async fn figures(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -212,6 +266,11 @@ async fn figures(
     Ok(Json(state.app.exchange_figures(&user, &since).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/exchange/push",
+    responses((status = 200, body = JsonObject), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
 async fn push_state(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -221,6 +280,15 @@ async fn push_state(
 }
 
 /// Officials of the national instance look up any province's dossier by code.
+#[utoipa::path(
+    get, path = "/api/v1/national/dossiers/{code}",
+    params(("code" = String, Path, description = "A dossier code from any province")),
+    responses(
+        (status = 200, body = JsonObject), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 async fn national_dossier(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -237,18 +305,106 @@ async fn national_dossier(
 }
 
 /// Every province's figures: public, as the national statistics are.
+#[utoipa::path(
+    get, path = "/api/v1/national/stats",
+    responses((status = 200, body = JsonObject))
+)]
 async fn national_stats(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(state.app.national_stats().await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dossiers/{code}/results",
+    params(("code" = String, Path, description = "The dossier's code")),
+    responses(
+        (status = 200, body = [JsonObject]), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 async fn results(
     State(state): State<AppState>,
     Caller(user): Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     Ok(Json(state.app.results_for(&user, &code).await?))
+}
+
+/// The nationwide figures by province, as pushed by each provincial instance.
+#[derive(Template)]
+#[template(path = "national.html")]
+struct NationalPage {
+    lang: Lang,
+    path: String,
+    headers: Vec<&'static str>,
+    /// Per province, then the whole country: its name and its cells as text.
+    rows: Vec<Vec<String>>,
+    total: Vec<String>,
+}
+
+/// The columns of the national page: the national metrics from received to withdrawn.
+fn national_columns() -> &'static [&'static str] {
+    &domain::sync::NATIONAL_METRICS[1..7]
+}
+
+async fn national_page(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
+    let stats = state
+        .app
+        .national_stats()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let empty = Vec::new();
+    let provinces = stats["provinces"].as_array().unwrap_or(&empty);
+    let figure = |p: &serde_json::Value, key: &str| p[key].as_i64().unwrap_or(0);
+    let cells = |name: String, get: &dyn Fn(&str) -> i64| {
+        let mut row = vec![name];
+        row.extend(national_columns().iter().map(|c| lang.count(get(c))));
+        let returned = get("returned");
+        row.push(if returned > 0 {
+            format!(
+                "{:.1}",
+                100.0 * get("returned_on_time") as f64 / returned as f64
+            )
+            .replace('.', if lang == Lang::Vi { "," } else { "." })
+        } else {
+            "—".into()
+        });
+        row
+    };
+    let rows = provinces
+        .iter()
+        .map(|p| {
+            let id = p["province"].as_str().unwrap_or_default();
+            let name = match p["name"].as_str().filter(|n| !n.is_empty()) {
+                Some(name) => format!("{name} ({id})"),
+                None => id.to_owned(),
+            };
+            cells(name, &|key| figure(p, key))
+        })
+        .collect();
+    let total = cells(
+        lang.pick("Cả nước", "Whole country").to_owned(),
+        &|key| provinces.iter().map(|p| figure(p, key)).sum(),
+    );
+    Ok(render(&NationalPage {
+        lang,
+        path: "/national".into(),
+        headers: vec![
+            lang.pick("Tỉnh, thành phố", "Province"),
+            lang.pick("Đã tiếp nhận", "Received"),
+            lang.pick("Đã giải quyết", "Resolved"),
+            lang.pick("Đã trả kết quả", "Returned"),
+            lang.pick("Trả đúng hạn", "Returned on time"),
+            lang.pick("Từ chối", "Refused"),
+            lang.pick("Rút hồ sơ", "Withdrawn"),
+            lang.pick("Trả đúng hạn (%)", "On time (%)"),
+        ],
+        rows,
+        total,
+    })
+    .into_response())
 }
 
 #[derive(Template)]

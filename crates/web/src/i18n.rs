@@ -55,6 +55,11 @@ impl Lang {
             })
     }
 
+    /// A count as this language writes it: 96.166 in Vietnamese, 96,166 in English.
+    pub fn count(self, n: i64) -> String {
+        domain::fees::group_digits(n, if self == Lang::Vi { '.' } else { ',' })
+    }
+
     /// One of two texts written side by side in a template or handler.
     pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
         match self {

@@ -189,6 +189,23 @@ async fn the_national_instance_follows_a_province_through_an_outage(db: Db) {
     assert_eq!(figures["received"], 5);
     assert_eq!(figures["resolved"], 2);
     assert_eq!(figures["returned"], 2);
+    // The public page shows the same, by province and for the country.
+    let (status, page) = nation.text("/national").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Hải Phòng (000.00.00.H31/motcua)"), "{page}");
+    assert!(page.contains("Cả nước"), "{page}");
+    let cells: Vec<&str> = page
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    // From received to withdrawn, the page's columns.
+    let row: Vec<String> = domain::sync::NATIONAL_METRICS[1..7]
+        .iter()
+        .map(|metric| figures[metric].as_i64().unwrap().to_string())
+        .collect();
+    assert_eq!(&cells[..6], &row, "the province's row: {page}");
+    assert_eq!(&cells[7..13], &row, "the country's row: {page}");
     let official = token(&nation, "demo-leader").await;
     for code in &later {
         let (status, found) = get(
@@ -621,6 +638,54 @@ async fn a_citizen_brings_a_result_from_another_agency_with_consent(db: Db) {
         ["ok", "error", "not_granted"],
         "newest first: {page}"
     );
+
+    // In the e-form: the other agency is offered; without consent nothing is fetched and the
+    // error stands by the document, with what was typed kept; with consent the result is in.
+    use crate::journeys::{birth_form, browser, form_post, multipart, page as visit, sign_in};
+    let b = browser();
+    assert_eq!(sign_in(&home, &b, "demo-citizen", "demo").await, 303);
+    let (_, form) = visit(&home, &b, "/procedures/1.001193/apply").await;
+    assert!(
+        form.contains(&format!("<option value=\"{ISSUER}\">")),
+        "{form}"
+    );
+    let apply = async |consent: bool| {
+        let mut fields = birth_form();
+        fields.extend([
+            ("intent", "submit"),
+            ("fetch-member-0", ISSUER),
+            ("fetch-result-0", result.as_str()),
+        ]);
+        if consent {
+            fields.push(("fetch-consent-0", "yes"));
+        }
+        let response = form_post(&home, &b, "/procedures/1.001193/apply")
+            .await
+            .multipart(multipart(&fields, vec![]))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    };
+    let (status, _, page_text) = apply(false).await;
+    assert_eq!(status, 400);
+    assert!(
+        page_text.contains("id=\"doc-0-error\"") && page_text.contains("đồng ý"),
+        "{page_text}"
+    );
+    assert!(
+        page_text.contains(&format!("value=\"{result}\"")),
+        "the result id typed is kept"
+    );
+    let (status, location, body) = apply(true).await;
+    assert_eq!(status, 303, "{body}");
+    let (_, dossier) = visit(&home, &b, &location.unwrap()).await;
+    assert!(dossier.contains("ket-qua.pdf"), "{dossier}");
 }
 
 on_both_backends!(the_operator_registers_members_and_calls_services_from_the_command_line);

@@ -98,7 +98,7 @@ pub(crate) async fn page(t: &TestApp, browser: &reqwest::Client, path: &str) -> 
 }
 
 /// The birth registration e-form, filled in as a person would.
-fn birth_form() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn birth_form() -> Vec<(&'static str, &'static str)> {
     vec![
         ("agency", WARD),
         ("channel", "online"),
@@ -114,7 +114,7 @@ fn birth_form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn multipart(fields: &[(&str, &str)], files: Vec<(&str, &str, &[u8])>) -> Form {
+pub(crate) fn multipart(fields: &[(&str, &str)], files: Vec<(&str, &str, &[u8])>) -> Form {
     let mut form = Form::new();
     for (name, value) in fields {
         form = form.text(name.to_string(), value.to_string());
