@@ -39,11 +39,16 @@ pub fn qr_svg(url: &str) -> Result<String, PdfError> {
     Ok(format!(
         concat!(
             r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" "##,
-            r##"shape-rendering="crispEdges" role="img">"##,
+            r##"shape-rendering="crispEdges" role="img"><title>QR: {title}</title>"##,
             r##"<rect width="{size}" height="{size}" fill="#fff"/>"##,
             r##"<path d="{path}" fill="#000"/></svg>"##
         ),
         size = size,
-        path = path
+        path = path,
+        // Screen readers name the image by its title: the address it opens.
+        title = url
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
     ))
 }

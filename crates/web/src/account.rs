@@ -359,10 +359,12 @@ struct AccountPage {
     role: String,
     assurance: u8,
     /// What the national e-ID vouched for, masked: (label Vi, label En, value).
-    identity: Vec<(&'static str, &'static str, String)>,
+    /// Message key and value.
+    identity: Vec<(&'static str, String)>,
     sessions: Vec<SessionView>,
     /// The pages this role works on: (address, Vietnamese, English).
-    links: Vec<(&'static str, &'static str, &'static str)>,
+    /// Address and message key.
+    links: Vec<(&'static str, &'static str)>,
     show_access: bool,
     accesses: Vec<AccessView>,
     /// Where notifications go: email, phone, language; and what was wrong with the last try.
@@ -420,7 +422,7 @@ fn access_views(lang: Lang, entries: Vec<AccessEntry>) -> Vec<AccessView> {
             withheld: e.withheld_until.map(|until| {
                 format!(
                     "{} {} ({}: {})",
-                    lang.pick("Tạm ẩn đến", "Withheld until"),
+                    lang.t("account-withheld-until"),
                     local_time(until),
                     e.withheld_by.unwrap_or_default(),
                     e.withheld_reason.unwrap_or_default()
@@ -490,24 +492,12 @@ async fn account_view(
     let identity = match state.app.my_identity(user).await.map_err(err)? {
         None => Vec::new(),
         Some(id) => {
-            let mut rows = vec![(
-                "Số định danh cá nhân",
-                "Personal identification number",
-                app::mask(&id.personal_id),
-            )];
+            let mut rows = vec![("account-personal-id", app::mask(&id.personal_id))];
             if let Some(day) = id.birth_date {
-                rows.push((
-                    "Ngày sinh",
-                    "Date of birth",
-                    day.format("%d/%m/%Y").to_string(),
-                ));
+                rows.push(("account-birth-date", day.format("%d/%m/%Y").to_string()));
             }
             if let Some(tax) = id.tax_code {
-                rows.push((
-                    "Mã số thuế tổ chức",
-                    "Organisation tax code",
-                    app::mask(&tax),
-                ));
+                rows.push(("account-tax-code", app::mask(&tax)));
             }
             rows
         }
@@ -537,45 +527,29 @@ async fn account_view(
     })
 }
 
-fn links_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut links = Vec::new();
     if role.reads_agency_dossiers() || role == Role::Citizen {
-        links.push(("/dossiers", "Hồ sơ", "Dossiers"));
+        links.push(("/dossiers", "account-link-dossiers"));
     }
     if matches!(
         role,
         Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor
     ) {
-        links.push(("/dashboard", "Bảng điều hành", "Dashboard"));
+        links.push(("/dashboard", "account-link-dashboard"));
     }
     if matches!(role, Role::AgencyAdmin | Role::SystemAdmin) {
-        links.push(("/admin", "Quyền quản trị", "Administrator access"));
+        links.push(("/admin", "account-link-admin"));
     }
     if role == Role::SystemAdmin {
-        links.push((
-            "/admin/notifications",
-            "Thông báo không gửi được",
-            "Undelivered notifications",
-        ));
+        links.push(("/admin/notifications", "account-link-notifications"));
     }
     if role.reads_agency_dossiers() || role == Role::Auditor {
-        links.push((
-            "/desk/payments",
-            "Đối soát thanh toán",
-            "Payment reconciliation",
-        ));
+        links.push(("/desk/payments", "account-link-payments"));
     }
     if role == Role::Auditor {
-        links.push((
-            "/audit/access",
-            "Nhật ký truy cập dữ liệu",
-            "Data access logs",
-        ));
-        links.push((
-            "/audit/privileged",
-            "Nhật ký đặc quyền",
-            "Privileged access log",
-        ));
+        links.push(("/audit/access", "account-link-access-logs"));
+        links.push(("/audit/privileged", "account-link-privileged-log"));
     }
     links
 }

@@ -42,10 +42,10 @@ struct ElevationView {
 
 fn elevation_view(lang: Lang, e: Elevation) -> ElevationView {
     let state = match e.state(Utc::now()) {
-        ElevationState::Pending => lang.pick("Chờ phê duyệt", "Waiting for approval"),
-        ElevationState::Active => lang.pick("Đang hiệu lực", "Active"),
-        ElevationState::Expired => lang.pick("Đã hết hạn", "Expired"),
-        ElevationState::Closed => lang.pick("Đã đóng", "Closed"),
+        ElevationState::Pending => lang.t("admin-waiting-approval"),
+        ElevationState::Active => lang.t("admin-active"),
+        ElevationState::Expired => lang.t("admin-expired"),
+        ElevationState::Closed => lang.t("admin-closed"),
     };
     ElevationView {
         needed: e.approvals_needed().saturating_sub(e.approvers.len()),

@@ -175,17 +175,17 @@ fn percent(part: i64, whole: i64) -> Cell {
 fn figure_headers(lang: Lang, first: &str) -> Vec<String> {
     texts(&[
         first,
-        lang.pick("Tiếp nhận", "Received"),
-        lang.pick("Đã giải quyết", "Resolved"),
-        lang.pick("Đã giải quyết (%)", "Resolved (%)"),
-        lang.pick("Đang giải quyết trong hạn", "In progress, within deadline"),
-        lang.pick("Đang giải quyết quá hạn", "In progress, overdue"),
-        lang.pick("Chờ bổ sung", "Awaiting supplement"),
-        lang.pick("Trước hạn", "Early"),
-        lang.pick("Đúng hạn", "On time"),
-        lang.pick("Trễ hạn", "Late"),
-        lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
-        lang.pick("Trễ hạn (%)", "Late (%)"),
+        lang.t("dashboard-received"),
+        lang.t("dashboard-resolved-2"),
+        lang.t("dashboard-resolved-3"),
+        lang.t("dashboard-progress-within-deadline"),
+        lang.t("dashboard-progress-overdue"),
+        lang.t("dashboard-awaiting-supplement"),
+        lang.t("dashboard-early"),
+        lang.t("dashboard-time"),
+        lang.t("dashboard-late"),
+        lang.t("dashboard-early-time-2"),
+        lang.t("dashboard-late-2"),
     ])
 }
 
@@ -262,15 +262,15 @@ async fn build(
     let months = ShownTable {
         slug: "months",
         table: DataTable {
-            title: lang.pick("Theo tháng", "By month").into(),
+            title: lang.t("dashboard-by-month").into(),
             headers: texts(&[
-                lang.pick("Tháng", "Month"),
-                lang.pick("Tiếp nhận", "Received"),
-                lang.pick("Đã giải quyết", "Resolved"),
-                lang.pick("Trước hạn", "Early"),
-                lang.pick("Đúng hạn", "On time"),
-                lang.pick("Trễ hạn", "Late"),
-                lang.pick("Trước và đúng hạn (%)", "Early or on time (%)"),
+                lang.t("dashboard-month"),
+                lang.t("dashboard-received"),
+                lang.t("dashboard-resolved-2"),
+                lang.t("dashboard-early"),
+                lang.t("dashboard-time"),
+                lang.t("dashboard-late"),
+                lang.t("dashboard-early-time-2"),
             ]),
             rows: split
                 .by_month
@@ -293,8 +293,8 @@ async fn build(
     let level_table = ShownTable {
         slug: "levels",
         table: DataTable {
-            title: lang.pick("Theo cấp", "By level").into(),
-            headers: figure_headers(lang, lang.pick("Cấp", "Level")),
+            title: lang.t("dashboard-by-level").into(),
+            headers: figure_headers(lang, lang.t("dashboard-level")),
             rows: split
                 .by_level
                 .values()
@@ -309,8 +309,8 @@ async fn build(
     let agency_table = ShownTable {
         slug: "agencies",
         table: DataTable {
-            title: lang.pick("Theo cơ quan", "By agency").into(),
-            headers: figure_headers(lang, lang.pick("Cơ quan", "Agency")),
+            title: lang.t("dashboard-by-agency").into(),
+            headers: figure_headers(lang, lang.t("filter_agency")),
             rows: split
                 .by_agency
                 .values()
@@ -381,8 +381,8 @@ fn charts(lang: Lang, board: &Board) -> Result<Vec<String>, app::AppError> {
         name: name.into(),
         values,
     };
-    let received = lang.pick("Tiếp nhận", "Received");
-    let resolved = lang.pick("Đã giải quyết", "Resolved");
+    let received = lang.t("dashboard-received");
+    let resolved = lang.t("dashboard-resolved-2");
     let on_time = counts_in(months, 3)
         .iter()
         .zip(counts_in(months, 4))
@@ -390,25 +390,22 @@ fn charts(lang: Lang, board: &Board) -> Result<Vec<String>, app::AppError> {
         .collect();
     let by_month = chart_of(
         lang,
-        lang.pick("Hồ sơ theo tháng", "Dossiers by month"),
+        lang.t("dashboard-dossiers-by-month"),
         months,
         vec![
             series(received, counts_in(months, 1)),
             series(resolved, counts_in(months, 2)),
-            series(lang.pick("Trước và đúng hạn", "Early or on time"), on_time),
+            series(lang.t("dashboard-early-time-3"), on_time),
         ],
     );
     let by_level = chart_of(
         lang,
-        lang.pick("Hồ sơ theo cấp", "Dossiers by level"),
+        lang.t("dashboard-dossiers-by-level"),
         levels,
         vec![
             series(received, counts_in(levels, 1)),
             series(resolved, counts_in(levels, 2)),
-            series(
-                lang.pick("Đang quá hạn", "Overdue now"),
-                counts_in(levels, 5),
-            ),
+            series(lang.t("dashboard-overdue-now"), counts_in(levels, 5)),
         ],
     );
     let failed = |e: documents::ChartError| app::AppError::Internal(e.to_string());
@@ -426,14 +423,14 @@ fn chart_of(lang: Lang, title: &str, table: &DataTable, series: Vec<Series>) -> 
         description: describe(lang, &categories, &series),
         categories,
         series,
-        unit: lang.pick("hồ sơ", "dossiers").into(),
+        unit: lang.t("dashboard-dossiers").into(),
     }
 }
 
 /// The chart in words: each series' value per category.
 fn describe(lang: Lang, categories: &[String], series: &[Series]) -> String {
     if categories.is_empty() {
-        return lang.pick("Không có số liệu.", "No figures.").into();
+        return lang.t("dashboard-no-figures").into();
     }
     series
         .iter()
@@ -452,11 +449,10 @@ fn describe(lang: Lang, categories: &[String], series: &[Series]) -> String {
 fn ranking_table(lang: Lang, ranking: &[app::AgencyIndex]) -> ShownTable {
     use domain::service_index::Group;
     let mut headers: Vec<String> = vec![
-        lang.pick("Hạng", "Rank").into(),
-        lang.pick("Cơ quan", "Agency").into(),
-        lang.pick("Tổng điểm", "Total points").into(),
-        lang.pick("Điểm tối đa tính được", "Most points computable")
-            .into(),
+        lang.t("dashboard-rank").into(),
+        lang.t("filter_agency").into(),
+        lang.t("dashboard-total-points").into(),
+        lang.t("dashboard-most-points-computable").into(),
     ];
     headers.extend(
         Group::ALL
@@ -484,9 +480,7 @@ fn ranking_table(lang: Lang, ranking: &[app::AgencyIndex]) -> ShownTable {
     ShownTable {
         slug: "index",
         table: DataTable {
-            title: lang
-                .pick("Bộ chỉ số 766: xếp hạng", "Index 766: ranking")
-                .into(),
+            title: lang.t("dashboard-index-766-ranking").into(),
             headers,
             rows,
         },
@@ -503,13 +497,13 @@ fn overdue_table(
     ShownTable {
         slug: "overdue",
         table: DataTable {
-            title: lang.pick("Hồ sơ quá hạn", "Overdue dossiers").into(),
+            title: lang.t("dashboard-overdue-dossiers").into(),
             headers: texts(&[
-                lang.pick("Mã hồ sơ", "Dossier"),
-                lang.pick("Thủ tục", "Procedure"),
-                lang.pick("Cơ quan đang giữ", "Held by"),
-                lang.pick("Hạn xử lý", "Due"),
-                lang.pick("Quá hạn (ngày)", "Overdue (days)"),
+                lang.t("dashboard-dossier"),
+                lang.t("lookup_procedure"),
+                lang.t("dashboard-held-by"),
+                lang.t("dashboard-due"),
+                lang.t("dashboard-overdue-days"),
             ]),
             rows: dossiers
                 .iter()

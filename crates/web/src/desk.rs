@@ -266,7 +266,7 @@ async fn apply_view(
             .into_iter()
             .map(|item| {
                 let kind = if item.is_result {
-                    lang.pick("kết quả", "e-result")
+                    lang.t("desk-e-result")
                 } else {
                     item.document.as_str()
                 };
@@ -683,7 +683,7 @@ async fn dossier_list(
         })
         .chain(std::iter::once((
             "all".to_owned(),
-            lang.pick("Tất cả", "All").to_owned(),
+            lang.t("dashboard-all").to_owned(),
         )))
         .map(|(code, name)| {
             let here = code == current;
@@ -706,7 +706,7 @@ async fn dossier_list(
         rows,
         drafts,
         notice: if q.saved.is_some() {
-            lang.pick("Đã lưu bản nháp.", "Draft saved.").into()
+            lang.t("desk-draft-saved").into()
         } else {
             String::new()
         },
@@ -769,25 +769,20 @@ struct PaymentRow {
 /// A payment's status in the reader's language.
 pub(crate) fn payment_status(lang: Lang, status: app::PaymentStatus) -> &'static str {
     match status {
-        app::PaymentStatus::Pending => lang.pick("Chờ xác nhận", "Awaiting confirmation"),
-        app::PaymentStatus::Paid => lang.pick("Đã thanh toán", "Paid"),
-        app::PaymentStatus::Failed => lang.pick("Không thành công", "Failed"),
-        app::PaymentStatus::Refunded => lang.pick("Đã hoàn trả", "Refunded"),
+        app::PaymentStatus::Pending => lang.t("desk-awaiting-confirmation"),
+        app::PaymentStatus::Paid => lang.t("desk-paid"),
+        app::PaymentStatus::Failed => lang.t("desk-failed"),
+        app::PaymentStatus::Refunded => lang.t("desk-refunded"),
     }
 }
 
 fn delivery_status(lang: Lang, n: &app::Notification) -> String {
     let text = match n.status {
-        app::DeliveryStatus::Sent => lang.pick("Đã gửi", "Sent"),
-        app::DeliveryStatus::Pending if n.attempts > 0 => {
-            lang.pick("Sẽ gửi lại", "Will be retried")
-        }
-        app::DeliveryStatus::Pending => lang.pick("Đang chờ gửi", "Waiting to be sent"),
-        app::DeliveryStatus::Dead => lang.pick("Không gửi được", "Could not be delivered"),
-        app::DeliveryStatus::Skipped => lang.pick(
-            "Không gửi (kênh chưa được cấu hình)",
-            "Not sent (no provider for the channel)",
-        ),
+        app::DeliveryStatus::Sent => lang.t("desk-sent"),
+        app::DeliveryStatus::Pending if n.attempts > 0 => lang.t("desk-will-retried"),
+        app::DeliveryStatus::Pending => lang.t("desk-waiting-sent"),
+        app::DeliveryStatus::Dead => lang.t("desk-could-not-delivered"),
+        app::DeliveryStatus::Skipped => lang.t("desk-not-sent-no-provider"),
     };
     text.to_owned()
 }
@@ -840,11 +835,7 @@ async fn dossier_page(
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let notice = if q.submitted.is_some() {
-        lang.pick(
-            "Đã nộp hồ sơ. Hãy in hoặc tải phiếu tiếp nhận: mã hồ sơ và mã tra cứu trên phiếu giúp tra cứu tình trạng hồ sơ.",
-            "Your dossier is submitted. Print or download the receipt: its code and lookup secret let you follow it.",
-        )
-        .into()
+        lang.t("desk-your-dossier-submitted-print").into()
     } else {
         String::new()
     };
@@ -879,7 +870,7 @@ async fn dossier_view(
         .iter()
         .map(|f| {
             let document = if f.document == RESULT_DOCUMENT {
-                lang.pick("Kết quả giải quyết", "Result").to_owned()
+                lang.t("desk-result").to_owned()
             } else {
                 f.document.clone()
             };
@@ -913,11 +904,11 @@ async fn dossier_view(
             let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
             let mut detail = Vec::new();
             for (key, label) in [
-                ("reason", lang.pick("Lý do", "Reason")),
-                ("step_name", lang.pick("Bước", "Step")),
-                ("to_agency", lang.pick("Chuyển đến", "Sent to")),
-                ("satisfaction", lang.pick("Đánh giá", "Rating")),
-                ("comment", lang.pick("Góp ý", "Comment")),
+                ("reason", lang.t("admin-reason")),
+                ("step_name", lang.t("dossier-step")),
+                ("to_agency", lang.t("desk-sent-2")),
+                ("satisfaction", lang.t("desk-rating")),
+                ("comment", lang.t("dossier-comment")),
             ] {
                 if let Some(v) = payload.get(key).and_then(|v| v.as_str()) {
                     let v = match Satisfaction::from_code(v) {
@@ -934,7 +925,7 @@ async fn dossier_view(
             {
                 detail.push(format!(
                     "{}: {}",
-                    lang.pick("Hẹn trả", "Due"),
+                    lang.t("dossiers-due"),
                     local_time(due.to_utc())
                 ));
             }

@@ -384,22 +384,21 @@ async fn national_page(State(state): State<AppState>, lang: Lang) -> Result<Resp
             cells(name, &|key| figure(p, key))
         })
         .collect();
-    let total = cells(
-        lang.pick("Cả nước", "Whole country").to_owned(),
-        &|key| provinces.iter().map(|p| figure(p, key)).sum(),
-    );
+    let total = cells(lang.t("exchange-whole-country").to_owned(), &|key| {
+        provinces.iter().map(|p| figure(p, key)).sum()
+    });
     Ok(render(&NationalPage {
         lang,
         path: "/national".into(),
         headers: vec![
-            lang.pick("Tỉnh, thành phố", "Province"),
-            lang.pick("Đã tiếp nhận", "Received"),
-            lang.pick("Đã giải quyết", "Resolved"),
-            lang.pick("Đã trả kết quả", "Returned"),
-            lang.pick("Trả đúng hạn", "Returned on time"),
-            lang.pick("Từ chối", "Refused"),
-            lang.pick("Rút hồ sơ", "Withdrawn"),
-            lang.pick("Trả đúng hạn (%)", "On time (%)"),
+            lang.t("exchange-province"),
+            lang.t("exchange-received"),
+            lang.t("dashboard-resolved-2"),
+            lang.t("exchange-returned"),
+            lang.t("exchange-returned-time"),
+            lang.t("exchange-refused"),
+            lang.t("exchange-withdrawn"),
+            lang.t("exchange-time"),
         ],
         rows,
         total,

@@ -1,5 +1,10 @@
 //! The portal's language: Vietnamese by default, English on request (a cookie set by
 //! `/lang/{code}`). Procedure content stays as the catalogue publishes it, in Vietnamese.
+//! The interface texts are Fluent message files, `locales/{vi,en}/portal.ftl`, read into the
+//! binary and formatted once at first use.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -45,10 +50,9 @@ impl Lang {
 
     /// The interface text for `key` in this language.
     pub fn t(self, key: &str) -> &'static str {
-        MESSAGES
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, vi, en)| if self == Lang::Vi { *vi } else { *en })
+        TEXTS[self as usize]
+            .get(key)
+            .map(String::as_str)
             .unwrap_or_else(|| {
                 tracing::warn!(key, "missing interface text");
                 "…"
@@ -60,7 +64,8 @@ impl Lang {
         domain::fees::group_digits(n, if self == Lang::Vi { '.' } else { ',' })
     }
 
-    /// One of two texts written side by side in a template or handler.
+    /// One of two texts that come as data in both languages (a status's or a field's names);
+    /// the interface's own texts are in the message files.
     pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
         match self {
             Lang::Vi => vi,
@@ -109,202 +114,123 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// (key, Vietnamese, English)
-const MESSAGES: &[(&str, &str, &str)] = &[
-    ("site_name", "Cổng Dịch vụ công", "Public Service Portal"),
-    (
-        "site_tagline",
-        "Thành phố Hải Phòng — bản trình diễn",
-        "Hai Phong City — demo",
-    ),
-    ("skip", "Bỏ qua, đến nội dung chính", "Skip to main content"),
-    ("switch_lang", "English", "Tiếng Việt"),
-    ("nav_home", "Trang chủ", "Home"),
-    ("nav_procedures", "Thủ tục hành chính", "Procedures"),
-    ("nav_sectors", "Lĩnh vực", "Sectors"),
-    ("nav_events", "Sự kiện cuộc sống", "Life events"),
-    ("nav_agencies", "Cơ quan", "Agencies"),
-    ("nav_lookup", "Tra cứu hồ sơ", "Track a dossier"),
-    (
-        "lookup_title",
-        "Tra cứu tình trạng hồ sơ",
-        "Track a dossier",
-    ),
-    (
-        "lookup_lead",
-        "Nhập mã hồ sơ và mã tra cứu in trên phiếu tiếp nhận và hẹn trả kết quả.",
-        "Enter the dossier code and the lookup code printed on your receipt.",
-    ),
-    ("lookup_code", "Mã hồ sơ", "Dossier code"),
-    (
-        "lookup_code_hint",
-        "Ví dụ: 001.00.00.H31-261122-0001",
-        "For example: 001.00.00.H31-261122-0001",
-    ),
-    ("lookup_secret", "Mã tra cứu", "Lookup code"),
-    (
-        "lookup_secret_hint",
-        "8 ký tự, in trên phiếu tiếp nhận",
-        "8 characters, printed on the receipt",
-    ),
-    ("lookup_button", "Tra cứu", "Look up"),
-    (
-        "lookup_missing",
-        "Vui lòng nhập cả mã hồ sơ và mã tra cứu.",
-        "Please enter both the dossier code and the lookup code.",
-    ),
-    (
-        "lookup_not_found",
-        "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu này. Vui lòng kiểm tra lại phiếu tiếp nhận.",
-        "No dossier matches this dossier code and lookup code. Please check your receipt.",
-    ),
-    ("lookup_status", "Tình trạng", "Status"),
-    ("lookup_procedure", "Thủ tục", "Procedure"),
-    ("lookup_agency", "Cơ quan tiếp nhận", "Receiving agency"),
-    ("lookup_submitted", "Ngày nộp", "Submitted"),
-    ("lookup_due", "Ngày hẹn trả kết quả", "Result due"),
-    (
-        "lookup_due_unset",
-        "Được xác định khi hồ sơ được tiếp nhận",
-        "Set when the dossier is received",
-    ),
-    (
-        "search_label",
-        "Tìm thủ tục hành chính",
-        "Search administrative procedures",
-    ),
-    (
-        "search_hint",
-        "Gõ tên hoặc mã thủ tục, có dấu hay không dấu đều được, ví dụ: dang ky khai sinh",
-        "Type a procedure name or code, with or without accents, e.g. dang ky khai sinh",
-    ),
-    ("search_button", "Tìm kiếm", "Search"),
-    (
-        "home_lead",
-        "Tra cứu thủ tục hành chính, chuẩn bị hồ sơ và biết trước thời hạn, phí, lệ phí.",
-        "Find administrative procedures, prepare your documents and know the deadlines and fees in advance.",
-    ),
-    (
-        "procedures_available",
-        "thủ tục đang được công bố",
-        "procedures published",
-    ),
-    ("by_sector", "Theo lĩnh vực", "By sector"),
-    ("by_event", "Theo sự kiện cuộc sống", "By life event"),
-    (
-        "by_online",
-        "Theo mức độ dịch vụ công trực tuyến",
-        "By online service level",
-    ),
-    ("procedures_count", "thủ tục", "procedures"),
-    ("results_title", "Kết quả tìm kiếm", "Search results"),
-    ("all_procedures", "Tất cả thủ tục", "All procedures"),
-    ("results_found", "thủ tục phù hợp", "matching procedures"),
-    (
-        "no_results",
-        "Không tìm thấy thủ tục phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.",
-        "No procedure matches. Try other words or remove a filter.",
-    ),
-    ("filters", "Bộ lọc", "Filters"),
-    ("filter_sector", "Lĩnh vực", "Sector"),
-    ("filter_level", "Cấp thực hiện", "Level"),
-    ("filter_online", "Mức độ trực tuyến", "Online level"),
-    ("filter_event", "Sự kiện cuộc sống", "Life event"),
-    ("filter_any", "Tất cả", "Any"),
-    ("filter_apply", "Áp dụng", "Apply"),
-    ("filter_clear", "Xóa bộ lọc", "Clear filters"),
-    ("filter_agency", "Cơ quan", "Agency"),
-    ("page_prev", "Trang trước", "Previous page"),
-    ("page_next", "Trang sau", "Next page"),
-    ("page", "Trang", "Page"),
-    ("code", "Mã thủ tục", "Procedure code"),
-    ("fee", "Phí, lệ phí", "Fees"),
-    ("free", "Miễn phí", "Free"),
-    ("sections", "Nội dung", "Contents"),
-    ("steps", "Trình tự thực hiện", "Steps"),
-    ("channels", "Cách thức thực hiện", "How to apply"),
-    ("channel", "Hình thức nộp", "Channel"),
-    ("processing_time", "Thời hạn giải quyết", "Processing time"),
-    ("not_specified", "Không xác định", "Not specified"),
-    ("documents", "Thành phần hồ sơ", "Required documents"),
-    ("document", "Tên giấy tờ", "Document"),
-    ("quantity", "Số lượng", "Quantity"),
-    ("form_template", "Mẫu đơn, tờ khai", "Form template"),
-    (
-        "form_not_uploaded",
-        "chưa có tệp mẫu",
-        "template file not yet available",
-    ),
-    ("target_groups", "Đối tượng thực hiện", "Who can apply"),
-    ("conditions", "Yêu cầu, điều kiện", "Conditions"),
-    ("results", "Kết quả thực hiện", "Result"),
-    ("legal_basis", "Căn cứ pháp lý", "Legal basis"),
-    ("legal_number", "Số ký hiệu", "Number"),
-    ("legal_title", "Trích yếu", "Title"),
-    ("agencies", "Cơ quan thực hiện", "Implementing agencies"),
-    ("levels", "Cấp thực hiện", "Levels"),
-    ("sectors", "Lĩnh vực", "Sectors"),
-    ("life_events", "Sự kiện cuộc sống", "Life events"),
-    (
-        "versions",
-        "Phiên bản theo ngày hiệu lực",
-        "Versions by effective date",
-    ),
-    ("effective_from", "Hiệu lực từ", "In force from"),
-    ("general_case", "Trường hợp chung", "General case"),
-    (
-        "not_stated",
-        "Nguồn dữ liệu không nêu.",
-        "Not stated in the source.",
-    ),
-    (
-        "no_detail",
-        "Nguồn dữ liệu chưa công bố chi tiết của thủ tục này (trình tự, hồ sơ, thời hạn). Vui lòng liên hệ cơ quan thực hiện.",
-        "The source has not published the details of this procedure (steps, documents, time limits). Please contact the implementing agency.",
-    ),
-    (
-        "online_full_note",
-        "Có thể thực hiện toàn bộ trực tuyến, từ nộp hồ sơ đến nhận kết quả.",
-        "Can be done fully online, from submission to result.",
-    ),
-    (
-        "online_partial_note",
-        "Có thể nộp hồ sơ trực tuyến; một số bước cần thực hiện trực tiếp.",
-        "The dossier can be submitted online; some steps are done in person.",
-    ),
-    (
-        "online_none_note",
-        "Thủ tục này chưa tiếp nhận hồ sơ trực tuyến.",
-        "This procedure does not accept online dossiers yet.",
-    ),
-    ("and_more", "và thêm", "and"),
-    ("more_units", "đơn vị khác", "more"),
-    ("units", "đơn vị", "units"),
-    ("agency_tree", "Cơ cấu cơ quan, đơn vị", "Agencies"),
-    ("agency_code", "Mã định danh", "Agency code"),
-    (
-        "agency_procedures",
-        "Thủ tục của cơ quan",
-        "Procedures of this agency",
-    ),
-    (
-        "sectors_title",
-        "Thủ tục theo lĩnh vực",
-        "Procedures by sector",
-    ),
-    (
-        "events_title",
-        "Thủ tục theo sự kiện cuộc sống",
-        "Procedures by life event",
-    ),
-    ("error_back", "Về trang chủ", "Back to the home page"),
-    (
-        "error_fix",
-        "Vui lòng sửa các mục sau:",
-        "Please fix the following:",
-    ),
-    (
-        "footer",
-        "motcua — phần mềm nguồn mở cho dịch vụ công và một cửa điện tử. Dữ liệu thủ tục: Hải Phòng, 2025.",
-        "motcua — open-source software for public services and the electronic one-stop shop. Procedure data: Hai Phong, 2025.",
-    ),
+/// The message files, in the order of [`Lang`]'s variants.
+const MESSAGE_FILES: [(&str, &str); 2] = [
+    ("vi", include_str!("../locales/vi/portal.ftl")),
+    ("en", include_str!("../locales/en/portal.ftl")),
 ];
+
+/// Every interface text, per language: the portal's texts take no arguments, so each is
+/// formatted once.
+static TEXTS: LazyLock<[HashMap<String, String>; 2]> = LazyLock::new(|| {
+    MESSAGE_FILES.map(|(code, source)| {
+        messages(code, source).unwrap_or_else(|e| panic!("locales/{code}/portal.ftl: {e}"))
+    })
+});
+
+/// The messages of one Fluent file, formatted; an error names what does not parse or format.
+fn messages(code: &str, source: &str) -> Result<HashMap<String, String>, String> {
+    use fluent_bundle::{FluentBundle, FluentResource};
+    use fluent_syntax::ast;
+    let resource = FluentResource::try_new(source.to_owned())
+        .map_err(|(_, errors)| format!("does not parse: {errors:?}"))?;
+    let language: unic_langid::LanguageIdentifier =
+        code.parse().map_err(|e| format!("language {code}: {e}"))?;
+    let mut bundle = FluentBundle::new(vec![language]);
+    // The texts go into HTML as they are: no Unicode isolation marks around placeables.
+    bundle.set_use_isolating(false);
+    bundle
+        .add_resource(&resource)
+        .map_err(|errors| format!("repeats a message: {errors:?}"))?;
+    let mut texts = HashMap::new();
+    for entry in resource.entries() {
+        let ast::Entry::Message(message) = entry else {
+            continue;
+        };
+        let id = message.id.name;
+        let pattern = bundle
+            .get_message(id)
+            .and_then(|m| m.value())
+            .ok_or_else(|| format!("{id} has no text"))?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, None, &mut errors);
+        if !errors.is_empty() {
+            return Err(format!("{id}: {errors:?}"));
+        }
+        texts.insert(id.to_owned(), text.into_owned());
+    }
+    Ok(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The templates and the handlers, but this file, which tests the texts: path and text.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for folder in ["templates", "src"] {
+            for file in std::fs::read_dir(root.join(folder)).unwrap() {
+                let path = file.unwrap().path();
+                if !path.ends_with("i18n.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    files.push((path, text));
+                }
+            }
+        }
+        files
+    }
+
+    /// Every `t("key")` in the templates and the handlers.
+    fn keys_used() -> Vec<(String, String)> {
+        let mut used = Vec::new();
+        for (path, text) in sources() {
+            for piece in text.split(".t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap().to_owned();
+                used.push((path.display().to_string(), key));
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn both_languages_have_the_same_messages_and_every_key_used() {
+        let [vi, en] = &*TEXTS;
+        let mut vi_keys: Vec<_> = vi.keys().collect();
+        let mut en_keys: Vec<_> = en.keys().collect();
+        vi_keys.sort();
+        en_keys.sort();
+        assert_eq!(vi_keys, en_keys);
+        assert!(vi.len() > 400, "{}", vi.len());
+        let used = keys_used();
+        assert!(used.len() > 400, "{}", used.len());
+        for (file, key) in used {
+            assert!(
+                vi.contains_key(&key),
+                "{file} uses {key}, which no message file has"
+            );
+        }
+    }
+
+    #[test]
+    fn interface_texts_come_from_the_message_files() {
+        assert_eq!(Lang::Vi.t("site_name"), "Cổng Dịch vụ công");
+        assert_eq!(Lang::En.t("site_name"), "Public Service Portal");
+        assert_eq!(Lang::En.t("no-such-key"), "…");
+        // No interface text written side by side in code any more.
+        for (path, text) in sources() {
+            assert!(
+                !text.contains("pick(\""),
+                "{} writes a text in code; put it in locales/",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn counts_are_written_as_each_language_writes_them() {
+        assert_eq!(Lang::Vi.count(96_166), "96.166");
+        assert_eq!(Lang::En.count(96_166), "96,166");
+    }
+}

@@ -439,15 +439,7 @@ async fn dead_letters(
         rows,
         notice: q
             .requeued
-            .map(|id| {
-                format!(
-                    "{} {id}",
-                    lang.pick(
-                        "Đã đưa lại vào hàng đợi gửi thông báo",
-                        "Queued again: notification"
-                    )
-                )
-            })
+            .map(|id| format!("{} {id}", lang.t("payments-queued-again-notification")))
             .unwrap_or_default(),
     }))
 }

@@ -257,8 +257,9 @@ async fn a_citizen_applies_in_the_browser(db: Db) {
     assert!(receipt.contains("<svg"), "the QR code");
     let lookup = receipt
         .split("href=\"")
-        .find(|s| s.contains("/lookup?code="))
-        .and_then(|s| s.split('"').next())
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|href| href.contains("/lookup?code="))
         .expect("the lookup address")
         .replace("&amp;", "&")
         .replace("&#38;", "&");

@@ -4,6 +4,7 @@
 mod access_matrix;
 mod api;
 mod api_fuzz;
+mod browser;
 mod cli;
 mod dossiers;
 mod durability;

@@ -1,0 +1,252 @@
+// motcua's journeys in a real browser: Debian's chromium driven by playwright-core, every page
+// visited checked with axe-core (WCAG 2.2 A and AA rules) and saved as a screenshot.
+//
+//   node journeys.mjs BASE_URL OUT_DIR
+//
+// Writes OUT_DIR/report.json ({pages: [{name, url, violations}], error}) and a PNG per page;
+// exits 1 when a step fails or a page has a violation. CHROMIUM names the browser
+// (default /usr/bin/chromium).
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, out] = process.argv.slice(2);
+if (!base || !out) {
+  console.error('usage: node journeys.mjs BASE_URL OUT_DIR');
+  process.exit(2);
+}
+fs.mkdirSync(out, { recursive: true });
+const axeSource = fs.readFileSync(
+  new URL('./node_modules/axe-core/axe.min.js', import.meta.url),
+  'utf8',
+);
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+const report = { pages: [], error: null };
+let shot = 0;
+
+/// Checks the page as it stands: axe's violations are recorded, and a screenshot saved.
+async function check(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(
+    async (tags) => await window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
+    AXE_TAGS,
+  );
+  shot += 1;
+  const file = `${String(shot).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: path.join(out, file), fullPage: true });
+  report.pages.push({
+    name,
+    url: page.url().replace(base, ''),
+    screenshot: file,
+    violations: result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+    })),
+  });
+}
+
+/// Does what leads to another page, and waits until that page has loaded.
+async function going(page, step) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), step()]);
+}
+
+function expect(condition, what) {
+  if (!condition) throw new Error(`expected ${what}`);
+}
+
+async function text(page) {
+  return await page.locator('main').innerText();
+}
+
+/// Signs in with a local account; officials give the demo authenticator's code, which the
+/// demo's code page shows.
+async function signIn(page, username, { checkPages = false } = {}) {
+  if (!page.url().includes('/signin')) await page.goto(`${base}/signin`);
+  await page.getByLabel(/Tên đăng nhập|Username/).fill(username);
+  await page.getByLabel(/Mật khẩu|Password/).fill('demo');
+  if (checkPages) await check(page, 'sign-in');
+  await going(page, () => page.getByRole('button', { name: /^(Đăng nhập|Sign in)$/ }).click());
+  if (page.url().includes('/signin/second-factor')) {
+    if (checkPages) await check(page, 'second-factor');
+    const code = (await page.locator('.notice strong').innerText()).trim();
+    await page.getByLabel(/Mã xác thực|Verification code/).fill(code);
+    await going(page, () => page.getByRole('button', { name: /Xác nhận|Confirm/ }).click());
+  }
+  expect(!page.url().includes('/signin'), `${username} signed in, at ${page.url()}`);
+}
+
+/// Opens the dossier and carries out `action` with `fill` filling its form.
+async function act(page, code, action, fill = async () => {}) {
+  await page.goto(`${base}/dossiers/${code}`);
+  const form = page.locator('form', { has: page.locator(`input[name=action][value="${action}"]`) });
+  expect((await form.count()) === 1, `the action ${action} on ${code} for this user`);
+  await page.locator('details.action', { has: form }).locator('summary').click();
+  await fill(form);
+  await going(page, () => form.locator('button[type=submit]').click());
+  return page;
+}
+
+async function officialPage(browser, username) {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'vi-VN' });
+  const page = await context.newPage();
+  await signIn(page, username);
+  return page;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  // Vietnamese, as most of the portal's users: the date inputs show dd/mm/yyyy.
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=vi-VN'],
+});
+try {
+  // axe is injected as an inline script, which the portal's CSP forbids: bypassed for the
+  // checker only.
+  const citizenContext = await browser.newContext({ bypassCSP: true, locale: 'vi-VN' });
+  const citizen = await citizenContext.newPage();
+
+  // A citizen searches without accents and reads the procedure.
+  await citizen.goto(base);
+  await check(citizen, 'home');
+  await citizen.getByLabel(/Tìm thủ tục|Search/).first().fill('dang ky khai sinh');
+  await going(citizen, () => citizen.keyboard.press('Enter'));
+  await check(citizen, 'search-results');
+  const hit = citizen.locator('main a[href="/procedures/1.001193"]').first();
+  expect((await hit.count()) === 1, 'birth registration among the results of "dang ky khai sinh"');
+  await going(citizen, () => hit.click());
+  expect((await text(citizen)).includes('khai sinh'), 'the procedure page');
+  await check(citizen, 'procedure');
+
+  // Applying needs a sign-in, which comes back to the e-form.
+  await going(citizen, () => citizen.locator('main a[href="/procedures/1.001193/apply"]').first().click());
+  expect(citizen.url().includes('/signin'), 'the sign-in page before the e-form');
+  await signIn(citizen, 'demo-citizen', { checkPages: true });
+  if (!citizen.url().includes('/apply')) await citizen.goto(`${base}/procedures/1.001193/apply`);
+  await check(citizen, 'e-form');
+
+  // The e-form with a mistake: the child's name left out; the file is accepted and kept.
+  const form = citizen.locator('form[enctype="multipart/form-data"]');
+  const fields = {
+    nguoi_yeu_cau: 'Nguyễn Văn An',
+    so_dinh_danh: '031201001234',
+    dien_thoai: '0912345678',
+    ngay_sinh_tre: '2026-11-01',
+    noi_sinh: 'Bệnh viện Phụ sản Hải Phòng',
+    ho_ten_me: 'Trần Thị Bình',
+  };
+  for (const [name, value] of Object.entries(fields)) {
+    await form.locator(`[name="${name}"]`).fill(value);
+  }
+  await form.locator('[name="quan_he"]').selectOption('Cha');
+  await form.locator('[name="gioi_tinh"]').selectOption('Nam');
+  await form.locator('[name="doc-0"]').setInputFiles({
+    name: 'giay-chung-sinh.pdf',
+    mimeType: 'application/pdf',
+    buffer: PDF,
+  });
+  await going(citizen, () => citizen.getByRole('button', { name: /^(Nộp hồ sơ|Submit)$/ }).click());
+  const summary = citizen.locator('.error-summary');
+  expect((await summary.count()) === 1, 'an error summary at the top');
+  expect(
+    (await citizen.locator('#f-ho_ten_tre-error').count()) === 1,
+    "the error next to the child's name",
+  );
+  expect(
+    (await citizen.locator('[name="nguoi_yeu_cau"]').inputValue()) === 'Nguyễn Văn An',
+    'what was typed is kept',
+  );
+  expect((await text(citizen)).includes('giay-chung-sinh.pdf'), 'the accepted upload is kept');
+  await check(citizen, 'e-form-errors');
+  await summary.locator('a[href="#f-ho_ten_tre"]').click();
+  await citizen.locator('#f-ho_ten_tre').fill('Nguyễn Minh Khôi');
+  await going(citizen, () => citizen.getByRole('button', { name: /^(Nộp hồ sơ|Submit)$/ }).click());
+  const code = citizen.url().match(/\/dossiers\/([^/?#]+)/)?.[1];
+  expect(code, `a dossier page after submitting, at ${citizen.url()}`);
+  await check(citizen, 'dossier-submitted');
+  await citizen.goto(`${base}/dossiers/${code}/print/receipt`);
+  expect((await citizen.content()).includes('PHIẾU TIẾP NHẬN'), 'the receipt');
+  await check(citizen, 'receipt');
+
+  // The reception officer receives it; the handler asks for a supplement.
+  const reception = await officialPage(browser, 'demo-reception');
+  await reception.goto(`${base}/dossiers`);
+  await check(reception, 'official-queue');
+  await act(reception, code, 'receive');
+  await check(reception, 'official-received');
+  const handler = await officialPage(browser, 'demo-handler');
+  await act(handler, code, 'request_supplement', async (f) => {
+    await f.locator('textarea[name=reason]').fill('Bổ sung bản sao giấy chứng sinh rõ nét hơn');
+  });
+
+  // The citizen supplements with a file.
+  await act(citizen, code, 'supplement', async (f) => {
+    await f.locator('input[type=file]').setInputFiles({
+      name: 'giay-chung-sinh-ro.pdf',
+      mimeType: 'application/pdf',
+      buffer: PDF,
+    });
+    await check(citizen, 'supplement');
+  });
+  expect((await text(citizen)).includes('giay-chung-sinh-ro.pdf'), 'the supplement in the dossier');
+
+  // A fee: the handler asks for it, the citizen pays in the sandbox and gets the e-receipt.
+  await act(handler, code, 'request_payment', async (f) => {
+    await f.locator('input[name=amount_vnd]').fill('8000');
+  });
+  await citizen.goto(`${base}/dossiers/${code}`);
+  await check(citizen, 'fee-due');
+  await going(citizen, () => citizen.getByRole('button', { name: /Thanh toán trực tuyến|Pay online/ }).click());
+  expect(citizen.url().includes('/sandbox/'), `the payment sandbox, at ${citizen.url()}`);
+  await check(citizen, 'payment-sandbox');
+  await going(citizen, () => citizen.locator('button[value="00"], button:has-text("Thanh toán")').first().click());
+  await check(citizen, 'payment-return');
+  const receiptLink = citizen.locator('a[href^="/payments/"][href$="/receipt"]').first();
+  expect((await receiptLink.count()) === 1, 'a link to the e-receipt');
+  await going(citizen, () => receiptLink.click());
+  expect((await citizen.content()).includes('BIÊN LAI'), 'the e-receipt');
+  await check(citizen, 'payment-receipt');
+
+  // The handler completes the step, the approver signs the result, reception returns it.
+  await act(handler, code, 'complete_step');
+  const approver = await officialPage(browser, 'demo-approver');
+  await act(approver, code, 'resolve', async (f) => {
+    await f.locator('input[type=file]').setInputFiles({
+      name: 'trich-luc-khai-sinh.pdf',
+      mimeType: 'application/pdf',
+      buffer: PDF,
+    });
+  });
+  await act(reception, code, 'return');
+
+  // The citizen sees the result and rates the service.
+  await act(citizen, code, 'rate', async (f) => {
+    await f.locator('input[value=very_satisfied]').check();
+    await f.locator('textarea[name=comment]').fill('Nhanh, không phải đi lại');
+    await check(citizen, 'rating');
+  });
+  const done = await text(citizen);
+  expect(done.includes('trich-luc-khai-sinh.pdf'), 'the e-result on the dossier page');
+  await check(citizen, 'dossier-returned');
+
+  // A leader opens the dashboard.
+  const leader = await officialPage(browser, 'demo-leader');
+  await leader.goto(`${base}/dashboard`);
+  expect((await text(leader)).length > 0, 'the dashboard');
+  await check(leader, 'dashboard');
+  await leader.goto(`${base}/statistics`);
+  await check(leader, 'public-statistics');
+} catch (e) {
+  report.error = String(e && e.stack ? e.stack : e);
+} finally {
+  await browser.close();
+}
+fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2));
+const bad = report.pages.filter((p) => p.violations.length > 0);
+for (const p of bad) {
+  console.error(`${p.name} (${p.url}): ${p.violations.map((v) => `${v.id} at ${v.nodes.join(', ')}`).join('; ')}`);
+}
+if (report.error) console.error(report.error);
+console.log(`${report.pages.length} pages checked, ${bad.length} with violations`);
+process.exit(report.error || bad.length ? 1 : 0);
