@@ -233,7 +233,10 @@ try {
   // A leader opens the dashboard.
   const leader = await officialPage(browser, 'demo-leader');
   await leader.goto(`${base}/dashboard`);
-  expect((await text(leader)).length > 0, 'the dashboard');
+  const board = await text(leader);
+  expect(/\d{2}\/\d{2}\/\d{4}/.test(board), 'the period written day first');
+  expect(/\d+,\d %/.test(board), 'shares written with a decimal comma');
+  expect((await leader.locator('#from').inputValue()) !== '', 'the period kept in the filters');
   await check(leader, 'dashboard');
   await leader.goto(`${base}/statistics`);
   await check(leader, 'public-statistics');

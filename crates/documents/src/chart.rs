@@ -45,7 +45,7 @@ fn failed(e: impl std::fmt::Display) -> ChartError {
 pub fn line_chart_svg(chart: &Chart) -> Result<String, ChartError> {
     draw(chart, |area, chart, top| {
         let mut grid = axes(area, chart, top)?;
-        mesh(&mut grid, chart)?;
+        mesh(&mut grid, chart, top)?;
         for (s, colour) in chart.series.iter().zip(PALETTE.iter().cycle()) {
             let points: Vec<(f64, f64)> = s
                 .values
@@ -73,7 +73,7 @@ pub fn line_chart_svg(chart: &Chart) -> Result<String, ChartError> {
 pub fn bar_chart_svg(chart: &Chart) -> Result<String, ChartError> {
     draw(chart, |area, chart, top| {
         let mut grid = axes(area, chart, top)?;
-        mesh(&mut grid, chart)?;
+        mesh(&mut grid, chart, top)?;
         let width = 0.8 / chart.series.len().max(1) as f64;
         for (k, (s, colour)) in chart.series.iter().zip(PALETTE.iter().cycle()).enumerate() {
             let style = colour.filled();
@@ -113,7 +113,7 @@ fn axes<'a>(
 }
 
 /// The axes with a label under each category, and none between them.
-fn mesh(grid: &mut Grid<'_>, chart: &Chart) -> Result<(), ChartError> {
+fn mesh(grid: &mut Grid<'_>, chart: &Chart, top: f64) -> Result<(), ChartError> {
     let label = |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 1e-6 && i >= 0.0 {
@@ -126,12 +126,21 @@ fn mesh(grid: &mut Grid<'_>, chart: &Chart) -> Result<(), ChartError> {
             String::new()
         }
     };
-    // Counts are whole numbers: no decimals on the value axis.
-    let value = |v: &f64| format!("{v:.0}");
+    // Counts are whole numbers: labels only at whole values, and no more lines than there are
+    // whole values (a chart of ones had six lines labelled 0, 0, 0, 1, 1, 1).
+    let value = |v: &f64| {
+        if (v - v.round()).abs() < 1e-6 {
+            format!("{v:.0}")
+        } else {
+            String::new()
+        }
+    };
+    let lines = (top.floor() as usize + 1).clamp(2, 10);
     grid.configure_mesh()
         .disable_x_mesh()
         .x_labels(chart.categories.len().clamp(1, 24))
         .x_label_formatter(&label)
+        .y_labels(lines)
         .y_label_formatter(&value)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 14))

@@ -92,14 +92,15 @@ fn query_pairs(pairs: &[(&str, &String)]) -> String {
 }
 
 /// The headline figures.
+/// The headline figures, written for the reader's language.
 struct Headline {
-    received: i64,
-    resolved: i64,
-    on_time: i64,
+    received: String,
+    resolved: String,
+    on_time: String,
     on_time_rate: String,
-    in_progress: i64,
-    overdue: i64,
-    awaiting_supplement: i64,
+    in_progress: String,
+    overdue: String,
+    awaiting_supplement: String,
 }
 
 /// A table as the page shows it, with its download name.
@@ -113,14 +114,14 @@ struct ShownTable {
 
 impl ShownTable {
     /// Each row's link (if any) and its cells as text.
-    fn shown_rows(&self) -> Vec<(Option<&str>, Vec<String>)> {
+    fn shown_rows(&self, lang: Lang) -> Vec<(Option<&str>, Vec<String>)> {
         self.table
             .rows
             .iter()
             .enumerate()
             .map(|(i, row)| {
                 let link = self.links.get(i).and_then(|l| l.as_deref());
-                (link, row.iter().map(Cell::text).collect())
+                (link, row.iter().map(|c| lang.cell(c)).collect())
             })
             .collect()
     }
@@ -130,8 +131,10 @@ impl ShownTable {
 struct Board {
     agency: String,
     agency_name: String,
+    /// The period in the filters' form (YYYY-MM-DD), and as the reader writes it.
     from: String,
     to: String,
+    period: (String, String),
     headline: Headline,
     tables: Vec<ShownTable>,
 }
@@ -247,16 +250,16 @@ async fn build(
         .collect();
     let whole = &split.total;
     let headline = Headline {
-        received: whole.get(Metric::Received),
-        resolved: whole.resolved(),
-        on_time: whole.on_time(),
+        received: lang.count(whole.get(Metric::Received)),
+        resolved: lang.count(whole.resolved()),
+        on_time: lang.count(whole.on_time()),
         on_time_rate: whole
             .on_time_rate()
-            .map(|r| format!("{r:.1} %"))
+            .map(|r| lang.percent(r))
             .unwrap_or_else(|| "—".into()),
-        in_progress: whole.in_progress,
-        overdue: whole.overdue,
-        awaiting_supplement: whole.awaiting_supplement,
+        in_progress: lang.count(whole.in_progress),
+        overdue: lang.count(whole.overdue),
+        awaiting_supplement: lang.count(whole.awaiting_supplement),
     };
 
     let months = ShownTable {
@@ -347,6 +350,7 @@ async fn build(
         agency_name: name_of(split.agency.as_str()),
         from: split.from.to_string(),
         to: split.to.to_string(),
+        period: (lang.date(split.from), lang.date(split.to)),
         headline,
         tables,
     })

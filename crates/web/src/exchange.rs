@@ -363,11 +363,9 @@ async fn national_page(State(state): State<AppState>, lang: Lang) -> Result<Resp
         row.extend(national_columns().iter().map(|c| lang.count(get(c))));
         let returned = get("returned");
         row.push(if returned > 0 {
-            format!(
-                "{:.1}",
-                100.0 * get("returned_on_time") as f64 / returned as f64
-            )
-            .replace('.', if lang == Lang::Vi { "," } else { "." })
+            lang.cell(&documents::Cell::Percent(
+                100.0 * get("returned_on_time") as f64 / returned as f64,
+            ))
         } else {
             "—".into()
         });

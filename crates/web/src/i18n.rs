@@ -64,6 +64,29 @@ impl Lang {
         domain::fees::group_digits(n, if self == Lang::Vi { '.' } else { ',' })
     }
 
+    /// A share in percent with one decimal, as this language writes it: 66,7 % or 66.7 %.
+    pub fn percent(self, share: f64) -> String {
+        let text = format!("{share:.1} %");
+        match self {
+            Lang::Vi => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
+    /// A day as Vietnamese write it, day first: 05/12/2026 (English pages too, as in Vietnam).
+    pub fn date(self, day: chrono::NaiveDate) -> String {
+        day.format("%d/%m/%Y").to_string()
+    }
+
+    /// A table cell for a page (the CSV and XLSX downloads keep the machine form).
+    pub fn cell(self, cell: &documents::Cell) -> String {
+        match cell {
+            documents::Cell::Count(n) => self.count(*n),
+            documents::Cell::Percent(p) => self.percent(*p).trim_end_matches(" %").to_owned(),
+            other => other.text(),
+        }
+    }
+
     /// One of two texts that come as data in both languages (a status's or a field's names);
     /// the interface's own texts are in the message files.
     pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
@@ -229,8 +252,14 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_written_as_each_language_writes_them() {
+    fn numbers_and_days_are_written_as_each_language_writes_them() {
         assert_eq!(Lang::Vi.count(96_166), "96.166");
         assert_eq!(Lang::En.count(96_166), "96,166");
+        assert_eq!(Lang::Vi.percent(91.04), "91,0 %");
+        assert_eq!(Lang::En.percent(91.04), "91.0 %");
+        assert_eq!(Lang::Vi.cell(&documents::Cell::Count(82_805)), "82.805");
+        assert_eq!(Lang::Vi.cell(&documents::Cell::Percent(66.66)), "66,7");
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        assert_eq!(Lang::Vi.date(day), "05/12/2026");
     }
 }

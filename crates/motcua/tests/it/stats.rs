@@ -194,7 +194,7 @@ async fn figures_match_a_hand_computed_history(db: Db) {
         public.contains("<strong>3</strong> hồ sơ tiếp nhận"),
         "{public}"
     );
-    assert!(public.contains("Ủy ban nhân dân phường Hồng Bàng") && public.contains("66.7 %"));
+    assert!(public.contains("Ủy ban nhân dân phường Hồng Bàng") && public.contains("66,7 %"));
     assert!(!public.contains("Nguyễn Văn An"));
     let (status, _) = t.text("/statistics?from=2026-12-01&to=2026-01-01").await;
     assert_eq!(status, 400);
