@@ -203,7 +203,8 @@ fn with_text_alternative(svg: &str, chart: &Chart) -> String {
     )
 }
 
-fn escape(text: &str) -> String {
+/// Text for SVG or HTML, with its markup characters as entities.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

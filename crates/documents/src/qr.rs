@@ -46,9 +46,6 @@ pub fn qr_svg(url: &str) -> Result<String, PdfError> {
         size = size,
         path = path,
         // Screen readers name the image by its title: the address it opens.
-        title = url
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
+        title = crate::chart::escape(url)
     ))
 }

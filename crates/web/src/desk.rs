@@ -104,6 +104,14 @@ struct Entered {
     kept: Vec<(usize, String, String)>,
 }
 
+impl Entered {
+    /// The upload now given for document `index`, in place of any before it.
+    fn keep(&mut self, index: usize, upload: domain::attachment::Attachment) {
+        self.kept.retain(|(i, _, _)| *i != index);
+        self.kept.push((index, upload.id, upload.file_name));
+    }
+}
+
 async fn apply_page(
     State(state): State<AppState>,
     lang: Lang,
@@ -454,8 +462,7 @@ async fn apply(
         sent.push(index);
         match state.app.upload(user, &file_name, bytes).await {
             Ok(a) => {
-                entered.kept.retain(|(i, _, _)| *i != index);
-                entered.kept.push((index, a.id, a.file_name));
+                entered.keep(index, a);
             }
             Err(app::AppError::Invalid(fields)) => {
                 errors.extend(fields.into_iter().map(|f| InvalidField {
@@ -476,8 +483,7 @@ async fn apply(
         };
         match state.app.reuse_document(user, source).await {
             Ok(a) => {
-                entered.kept.retain(|(i, _, _)| *i != index);
-                entered.kept.push((index, a.id, a.file_name));
+                entered.keep(index, a);
             }
             Err(app::AppError::NotFound { .. }) => errors.push(InvalidField::bilingual(
                 format!("doc-{index}"),
@@ -502,8 +508,7 @@ async fn apply(
             .await;
         match fetched {
             Ok(a) => {
-                entered.kept.retain(|(i, _, _)| *i != index);
-                entered.kept.push((index, a.id, a.file_name));
+                entered.keep(index, a);
             }
             Err(e) => errors.push(fetch_problem(index, e).map_err(|e| PageError::new(lang, e))?),
         }

@@ -64,13 +64,18 @@ impl Lang {
         domain::fees::group_digits(n, if self == Lang::Vi { '.' } else { ',' })
     }
 
-    /// A share in percent with one decimal, as this language writes it: 66,7 % or 66.7 %.
-    pub fn percent(self, share: f64) -> String {
-        let text = format!("{share:.1} %");
+    /// A number with one decimal, as this language writes it: 66,7 or 66.7.
+    pub fn decimal(self, value: f64) -> String {
+        let text = format!("{value:.1}");
         match self {
             Lang::Vi => text.replace('.', ","),
             Lang::En => text,
         }
+    }
+
+    /// A share in percent with one decimal: 66,7 % or 66.7 %.
+    pub fn percent(self, share: f64) -> String {
+        format!("{} %", self.decimal(share))
     }
 
     /// A day as Vietnamese write it, day first: 05/12/2026 (English pages too, as in Vietnam).
@@ -82,7 +87,7 @@ impl Lang {
     pub fn cell(self, cell: &documents::Cell) -> String {
         match cell {
             documents::Cell::Count(n) => self.count(*n),
-            documents::Cell::Percent(p) => self.percent(*p).trim_end_matches(" %").to_owned(),
+            documents::Cell::Percent(p) => self.decimal(*p),
             other => other.text(),
         }
     }
