@@ -240,6 +240,54 @@ try {
   await check(leader, 'dashboard');
   await leader.goto(`${base}/statistics`);
   await check(leader, 'public-statistics');
+
+  // An administrator adds a procedure with its e-form and steps, previews the form, saves;
+  // a citizen submits a dossier for it straight away.
+  const admin = await officialPage(browser, 'demo-admin');
+  await admin.goto(`${base}/admin/procedures?q=khai+sinh`);
+  await check(admin, 'admin-catalogue');
+  await going(admin, () => admin.getByRole('link', { name: /Thêm thủ tục mới|Add a procedure/ }).click());
+  await check(admin, 'admin-new-procedure');
+  const editor = admin.locator('form.editor');
+  await editor.getByLabel(/^Mã thủ tục/).fill('9.000902');
+  await editor.getByLabel(/^Tên thủ tục/).fill('Cấp phép chặt hạ cây xanh đô thị');
+  await editor.getByLabel(/^Lĩnh vực/).fill('Hạ tầng kỹ thuật đô thị');
+  await editor.locator('input[name=levels][value=commune]').check();
+  await editor.getByLabel(/^Thời hạn giải quyết/).fill('5');
+  await editor.getByLabel(/^Giấy tờ phải nộp/).fill('Ảnh chụp hiện trạng cây');
+  await editor.getByLabel(/^Lược đồ JSON Schema/).fill(JSON.stringify({
+    type: 'object',
+    'x-order': ['ten_cay', 'dia_diem'],
+    required: ['ten_cay', 'dia_diem'],
+    properties: {
+      ten_cay: { type: 'string', minLength: 2, title: 'Loại cây xin chặt hạ', title_en: 'Kind of tree' },
+      dia_diem: { type: 'string', minLength: 5, title: 'Địa điểm cây', title_en: 'Where the tree stands' },
+    },
+  }, null, 2));
+  // A mistake first: the steps' shares add up to 90.
+  await editor.locator('#steps-1-share').fill('20');
+  await going(admin, () => admin.getByRole('button', { name: /^(Lưu|Save)$/ }).click());
+  expect((await admin.locator('.error-summary a[href="#steps"]').count()) === 1, 'the shares named in the summary');
+  expect((await admin.locator('#e-name').inputValue()) === 'Cấp phép chặt hạ cây xanh đô thị', 'the editor keeps what was typed');
+  await check(admin, 'admin-procedure-errors');
+  await admin.locator('#steps-1-share').fill('30');
+  await going(admin, () => admin.getByRole('button', { name: /Xem trước biểu mẫu|Preview the form/ }).click());
+  expect((await admin.locator('.preview #f-ten_cay').count()) === 1, 'the e-form previewed');
+  await check(admin, 'admin-procedure-preview');
+  await going(admin, () => admin.getByRole('button', { name: /^(Lưu|Save)$/ }).click());
+  expect(admin.url().includes('/admin/procedures/9.000902?version='), `the saved procedure, at ${admin.url()}`);
+  await check(admin, 'admin-procedure-saved');
+
+  await citizen.goto(`${base}/procedures/9.000902/apply`);
+  const treeForm = citizen.locator('form[enctype="multipart/form-data"]');
+  await treeForm.getByLabel(/Loại cây xin chặt hạ/).fill('Cây phượng vĩ');
+  await treeForm.getByLabel(/Địa điểm cây/).fill('Số 12 đường Lạch Tray');
+  await treeForm.locator('[name="doc-0"]').setInputFiles({ name: 'hien-trang.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await going(citizen, () => citizen.getByRole('button', { name: /^(Nộp hồ sơ|Submit)$/ }).click());
+  const treeCode = citizen.url().match(/\/dossiers\/([^/?#]+)/)?.[1];
+  expect(treeCode, `a dossier for the new procedure, at ${citizen.url()}`);
+  expect((await text(citizen)).includes('Cấp phép chặt hạ cây xanh đô thị'), 'the new procedure on the dossier');
+  await check(citizen, 'new-procedure-dossier');
 } catch (e) {
   report.error = String(e && e.stack ? e.stack : e);
 } finally {

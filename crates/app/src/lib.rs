@@ -8,6 +8,7 @@ mod catalogue;
 mod demo;
 mod dossiers;
 mod drafts;
+mod editing;
 mod eid;
 mod error;
 mod exchange;
@@ -51,6 +52,7 @@ pub use dossiers::{
     Submitted, TOKEN_DAYS,
 };
 pub use drafts::SaveDraft;
+pub use editing::{OPTIONAL_MARK, ProcedureEdit, ProcedureEditor, StepEdit, form_preview};
 pub use eid::{ClaimNames, EidIdentity, EidSettings};
 pub use error::AppError;
 pub use exchange::{

@@ -540,6 +540,7 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
     }
     if matches!(role, Role::AgencyAdmin | Role::SystemAdmin) {
         links.push(("/admin", "account-link-admin"));
+        links.push(("/admin/procedures", "account-link-procedures"));
     }
     if role == Role::SystemAdmin {
         links.push(("/admin/notifications", "account-link-notifications"));

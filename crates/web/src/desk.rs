@@ -67,17 +67,54 @@ struct ApplyPage {
     errors: Vec<(String, String)>,
 }
 
-struct FieldView {
-    name: String,
-    title: String,
-    hint: String,
-    required: bool,
+pub(crate) struct FieldView {
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) hint: String,
+    pub(crate) required: bool,
     /// text, textarea, date, email, number or select.
-    widget: &'static str,
-    options: Vec<String>,
-    value: String,
-    max_length: String,
-    error: String,
+    pub(crate) widget: &'static str,
+    pub(crate) options: Vec<String>,
+    pub(crate) value: String,
+    pub(crate) max_length: String,
+    pub(crate) error: String,
+}
+
+/// The e-form's fields as the page draws them, with what was typed and the errors found.
+pub(crate) fn field_views(
+    lang: Lang,
+    form: &domain::service::FormSchema,
+    value_of: &dyn Fn(&str) -> String,
+    error_for: &dyn Fn(&str) -> String,
+) -> Vec<FieldView> {
+    form.fields
+        .iter()
+        .map(|f| {
+            let (widget, options) = match &f.kind {
+                FieldKind::Text => ("text", Vec::new()),
+                FieldKind::LongText => ("textarea", Vec::new()),
+                FieldKind::Date => ("date", Vec::new()),
+                FieldKind::Email => ("email", Vec::new()),
+                FieldKind::Integer | FieldKind::Number => ("number", Vec::new()),
+                FieldKind::Choice(options) => ("select", options.clone()),
+            };
+            FieldView {
+                name: f.name.clone(),
+                title: lang.pick(&f.title_vi, &f.title_en).to_owned(),
+                hint: match lang {
+                    Lang::Vi => f.hint_vi.clone(),
+                    Lang::En => f.hint_en.clone(),
+                }
+                .unwrap_or_default(),
+                required: f.required,
+                widget,
+                options,
+                value: value_of(&f.name),
+                max_length: f.max_length.map(|m| m.to_string()).unwrap_or_default(),
+                error: error_for(&format!("form.{}", f.name)),
+            }
+        })
+        .collect()
 }
 
 struct DocumentView {
@@ -206,36 +243,7 @@ async fn apply_view(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let fields = served
-        .form
-        .fields
-        .iter()
-        .map(|f| {
-            let (widget, options) = match &f.kind {
-                FieldKind::Text => ("text", Vec::new()),
-                FieldKind::LongText => ("textarea", Vec::new()),
-                FieldKind::Date => ("date", Vec::new()),
-                FieldKind::Email => ("email", Vec::new()),
-                FieldKind::Integer | FieldKind::Number => ("number", Vec::new()),
-                FieldKind::Choice(options) => ("select", options.clone()),
-            };
-            FieldView {
-                name: f.name.clone(),
-                title: lang.pick(&f.title_vi, &f.title_en).to_owned(),
-                hint: match lang {
-                    Lang::Vi => f.hint_vi.clone(),
-                    Lang::En => f.hint_en.clone(),
-                }
-                .unwrap_or_default(),
-                required: f.required,
-                widget,
-                options,
-                value: value_of(&f.name),
-                max_length: f.max_length.map(|m| m.to_string()).unwrap_or_default(),
-                error: error_for(&format!("form.{}", f.name)),
-            }
-        })
-        .collect();
+    let fields = field_views(lang, &served.form, &value_of, &error_for);
     let documents = served
         .design
         .documents

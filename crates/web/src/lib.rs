@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod api;
+mod catalogue_admin;
 mod csrf;
 mod dashboard;
 mod desk;
@@ -65,6 +66,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(pages::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(catalogue_admin::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

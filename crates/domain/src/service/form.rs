@@ -308,7 +308,7 @@ fn describe(kind: &ValidationErrorKind, field: Option<&FormField>) -> (String, S
 
 /// The application form every procedure gets until it has its own: who applies, how to
 /// reach them, and what they ask for.
-pub(super) fn generic_schema() -> Value {
+pub fn generic_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",

@@ -10,7 +10,7 @@ use crate::procedure::Procedure;
 use crate::text::fold;
 use crate::user::Role;
 
-pub use form::{FieldKind, FormError, FormField, FormSchema};
+pub use form::{FieldKind, FormError, FormField, FormSchema, generic_schema};
 
 /// The document name under which officials attach the result (kết quả giải quyết).
 pub const RESULT_DOCUMENT: &str = "result";

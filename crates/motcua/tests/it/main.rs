@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod dossiers;
 mod durability;
+mod editor;
 mod exchange;
 mod identity;
 mod journeys;
