@@ -13,6 +13,7 @@ mod eid;
 mod error;
 mod exchange;
 mod files;
+mod holidays;
 mod jobs;
 mod notify;
 mod open_data;
@@ -59,6 +60,7 @@ pub use exchange::{
     EXCHANGE_PATH, ExchangeAnswer, ExchangeSettings, IncomingCall, LogPage, LogReport, SERVICES,
 };
 pub use files::MAX_UPLOAD_BYTES;
+pub use holidays::{CalendarChange, CalendarYear};
 pub use jobs::JobSettings;
 pub use notify::{NotifySettings, SmtpSettings, WebhookSettings, backoff, vietnam_time};
 pub use open_data::{OPEN_METRICS, OpenDataSettings, OpenRow};

@@ -543,6 +543,7 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
         links.push(("/admin/procedures", "account-link-procedures"));
     }
     if role == Role::SystemAdmin {
+        links.push(("/admin/calendar", "account-link-calendar"));
         links.push(("/admin/notifications", "account-link-notifications"));
     }
     if role.reads_agency_dossiers() || role == Role::Auditor {

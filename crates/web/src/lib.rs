@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod api;
+mod calendar_admin;
 mod catalogue_admin;
 mod csrf;
 mod dashboard;
@@ -67,6 +68,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(catalogue_admin::routes())
+        .merge(calendar_admin::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

@@ -421,3 +421,82 @@ async fn the_exchange_registry_changes_only_under_an_elevation(db: Db) {
     assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
     assert_eq!(page(&t, &citizen, "/admin/exchange").await.0, 403);
 }
+
+on_both_backends!(the_holiday_calendar_changes_only_under_an_elevation);
+async fn the_holiday_calendar_changes_only_under_an_elevation(db: Db) {
+    let t = spawn(db, true).await;
+    let admin = browser();
+    assert_eq!(sign_in(&t, &admin, "demo-admin", "demo").await, 303);
+    let second = browser();
+    assert_eq!(sign_in(&t, &second, "demo-admin-2", "demo").await, 303);
+
+    // 2027 has no announcement yet: the Labour Code's days, Hùng Kings' day among them.
+    let (status, html) = page(&t, &admin, "/admin/calendar?year=2027").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("chưa có thông báo") && html.contains("16/04/2027"),
+        "{html}"
+    );
+    let day_off = [
+        ("change", "day_off"),
+        ("year", "2027"),
+        ("date", "2027-12-31"),
+        ("name", "Nghỉ cuối năm"),
+    ];
+    // No standing power.
+    assert_eq!(
+        post_form(&t, &admin, "/admin/calendar", &day_off).await.0,
+        403
+    );
+
+    let id = ask(&t, &admin, "bổ sung ngày nghỉ cuối năm 2027", "30", false).await;
+    let approve = format!("/admin/elevations/{id}/approve");
+    assert_eq!(post_form(&t, &second, &approve, &[]).await.0, 303);
+
+    // Bad input is named beside the field and keeps what was typed.
+    let (status, html) = post_form(
+        &t,
+        &admin,
+        "/admin/calendar",
+        &[
+            ("change", "day_off"),
+            ("year", "2027"),
+            ("date", "2027-09-04"),
+            ("name", "Thử"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"day_off-date-error\"") && html.contains("vốn đã là ngày nghỉ"));
+    assert!(html.contains("value=\"Thử\""));
+    let (status, html) = post_form(
+        &t,
+        &admin,
+        "/admin/calendar",
+        &[
+            ("change", "working_day"),
+            ("year", "2027"),
+            ("date", "2027-09-06"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("phải là thứ Bảy hoặc Chủ nhật"));
+
+    let (status, _) = post_form(&t, &admin, "/admin/calendar", &day_off).await;
+    assert_eq!(status, 303);
+    let (_, html) = page(&t, &admin, "/admin/calendar?year=2027").await;
+    assert!(html.contains("31/12/2027") && html.contains("Nghỉ cuối năm"));
+    assert!(
+        html.contains("thông báo nghỉ lễ"),
+        "the year has a calendar of its own now"
+    );
+
+    // The change is in the privileged log the auditors read.
+    let (_, audit) = {
+        let auditor = browser();
+        assert_eq!(sign_in(&t, &auditor, "demo-auditor", "demo").await, 303);
+        page(&t, &auditor, "/audit/privileged").await
+    };
+    assert!(audit.contains("calendar_day_off_added") && audit.contains("2027-12-31"));
+}

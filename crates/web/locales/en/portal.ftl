@@ -520,3 +520,26 @@ editor-save = Save
 editor-preview = Preview the form
 editor-preview-title = Preview of the e-form
 editor-preview-hint = The form as citizens will see it; not saved yet.
+
+# The holiday calendar (system administrators).
+account-link-calendar = Holiday calendar
+calendar-title = Days off in
+calendar-decreed = This year follows the announced holidays; dossier deadlines are counted on it.
+calendar-statutory = No announcement for this year: the Labour Code's holidays apply, with a day in lieu for those on a weekend. Adding or removing a day makes a calendar of its own for the year.
+calendar-saved = Saved. Deadlines set from now on are counted on the new calendar; due dates already given stay.
+calendar-days-off = Days off
+calendar-working-days = Make-up working days (Saturdays and Sundays worked)
+calendar-day = Day
+calendar-weekday = Weekday
+calendar-name = Name of the day off
+calendar-needs-elevation = Changing the calendar is privileged: it needs an elevation, asked for on
+calendar-add-day-off = Add a day off
+calendar-add-working-day = Add a make-up working day
+calendar-remove = Remove a day off or a make-up working day
+calendar-mon = Monday
+calendar-tue = Tuesday
+calendar-wed = Wednesday
+calendar-thu = Thursday
+calendar-fri = Friday
+calendar-sat = Saturday
+calendar-sun = Sunday

@@ -520,3 +520,26 @@ editor-save = Lưu
 editor-preview = Xem trước biểu mẫu
 editor-preview-title = Xem trước biểu mẫu điện tử
 editor-preview-hint = Biểu mẫu như công dân sẽ thấy; chưa được lưu.
+
+# The holiday calendar (system administrators).
+account-link-calendar = Lịch ngày nghỉ
+calendar-title = Lịch ngày nghỉ năm
+calendar-decreed = Năm này theo thông báo nghỉ lễ, Tết đã công bố; hạn giải quyết hồ sơ được tính theo lịch này.
+calendar-statutory = Năm này chưa có thông báo: áp dụng các ngày nghỉ theo Bộ luật Lao động, ngày nghỉ trùng cuối tuần được nghỉ bù. Thêm hoặc bỏ một ngày sẽ tạo lịch riêng cho năm này.
+calendar-saved = Đã lưu. Hạn giải quyết tính từ bây giờ theo lịch mới; hạn đã hẹn của hồ sơ giữ nguyên.
+calendar-days-off = Ngày nghỉ
+calendar-working-days = Ngày làm bù (thứ Bảy, Chủ nhật đi làm)
+calendar-day = Ngày
+calendar-weekday = Thứ
+calendar-name = Tên ngày nghỉ
+calendar-needs-elevation = Thay đổi lịch là thao tác đặc quyền: cần được nâng quyền tại
+calendar-add-day-off = Thêm ngày nghỉ
+calendar-add-working-day = Thêm ngày làm bù
+calendar-remove = Bỏ một ngày nghỉ hoặc ngày làm bù
+calendar-mon = Thứ Hai
+calendar-tue = Thứ Ba
+calendar-wed = Thứ Tư
+calendar-thu = Thứ Năm
+calendar-fri = Thứ Sáu
+calendar-sat = Thứ Bảy
+calendar-sun = Chủ nhật
