@@ -24,6 +24,7 @@ mod sealing;
 mod service_index;
 mod services;
 mod sheets;
+mod staff;
 mod stats;
 mod sync;
 mod virus_scan;
@@ -75,6 +76,7 @@ pub use search::{Card, Facets, Hit};
 pub use service_index::AgencyIndex;
 pub use services::Served;
 pub use sheets::{DossierContext, StepPlan};
+pub use staff::{AgencyEdit, MIN_PASSWORD, StaffEdit};
 pub use stats::{
     Breakdown, CounterDifference, Figures, MAX_PERIOD_DAYS, StatsReport, StatsRequest,
 };

@@ -216,7 +216,7 @@ impl App {
     /// The account a privileged tool works on: a system administrator's reach is every
     /// account; an agency administrator's, the officials of their own subtree
     /// who are not administrators or auditors.
-    async fn managed_account(&self, admin: &User, username: &str) -> Result<User> {
+    pub(crate) async fn managed_account(&self, admin: &User, username: &str) -> Result<User> {
         let target = self.user(username).await?;
         let within = match admin.role {
             Role::SystemAdmin => true,

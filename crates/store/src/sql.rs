@@ -546,6 +546,17 @@ macro_rules! impl_store {
                 row.map($crate::sql::decode_user).transpose()
             }
 
+            async fn officials(&self, limit: i64) -> $crate::Result<Vec<domain::user::User>> {
+                let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT username, full_name, role, agency_code FROM users
+                     WHERE role <> 'citizen' ORDER BY agency_code, username LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::decode_user).collect()
+            }
+
             async fn set_passwords(&self, hashes: &[(String, String)]) -> $crate::Result<()> {
                 let mut tx = self.writer.begin().await?;
                 for (username, hash) in hashes {

@@ -22,6 +22,7 @@ mod payments;
 mod printed;
 mod security;
 mod session;
+mod staff_admin;
 mod stats_api;
 
 use std::time::Duration;
@@ -69,6 +70,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(admin::routes())
         .merge(catalogue_admin::routes())
         .merge(calendar_admin::routes())
+        .merge(staff_admin::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

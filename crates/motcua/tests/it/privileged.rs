@@ -500,3 +500,123 @@ async fn the_holiday_calendar_changes_only_under_an_elevation(db: Db) {
     };
     assert!(audit.contains("calendar_day_off_added") && audit.contains("2027-12-31"));
 }
+
+on_both_backends!(officials_and_agencies_are_managed_in_the_browser_under_an_elevation);
+async fn officials_and_agencies_are_managed_in_the_browser_under_an_elevation(db: Db) {
+    let t = spawn(db, true).await;
+    let admin = browser();
+    assert_eq!(sign_in(&t, &admin, "demo-admin", "demo").await, 303);
+    let second = browser();
+    assert_eq!(sign_in(&t, &second, "demo-admin-2", "demo").await, 303);
+    let (status, html) = page(&t, &admin, "/admin/staff").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("demo-reception") && html.contains("Cán bộ tiếp nhận (một cửa)"));
+
+    let official = [
+        ("username", "can-bo-moi"),
+        ("full_name", "Lý Thị Mai"),
+        ("role", "handler"),
+        ("agency", "001.00.00.H31"),
+        ("password", "mat-khau-ban-dau-2026"),
+    ];
+    assert_eq!(
+        post_form(&t, &admin, "/admin/staff", &official).await.0,
+        403
+    );
+    let id = ask(
+        &t,
+        &admin,
+        "thêm chuyên viên mới cho phường Hồng Bàng",
+        "30",
+        false,
+    )
+    .await;
+    assert_eq!(
+        post_form(&t, &second, &format!("/admin/elevations/{id}/approve"), &[])
+            .await
+            .0,
+        303
+    );
+
+    // Bad input: each field named, what was typed kept, the password never sent back.
+    let (status, html) = post_form(
+        &t,
+        &admin,
+        "/admin/staff",
+        &[
+            ("username", "Cán Bộ"),
+            ("full_name", "Lý Thị Mai"),
+            ("role", "citizen"),
+            ("agency", "999.99.99.X99"),
+            ("password", "ngan"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    for field in ["username", "role", "agency", "password"] {
+        assert!(
+            html.contains(&format!("id=\"s-{field}-error\"")),
+            "{field}: {html}"
+        );
+    }
+    assert!(html.contains("value=\"Lý Thị Mai\"") && !html.contains("value=\"ngan\""));
+
+    assert_eq!(
+        post_form(&t, &admin, "/admin/staff", &official).await.0,
+        303
+    );
+    let (_, html) = page(&t, &admin, "/admin/staff").await;
+    assert!(html.contains("can-bo-moi") && html.contains("Lý Thị Mai"));
+    // The new official signs in with the first password and is sent to set up a second factor.
+    let newcomer = browser();
+    let response = form_post(&t, &newcomer, "/signin")
+        .await
+        .form(&[
+            ("username", "can-bo-moi"),
+            ("password", "mat-khau-ban-dau-2026"),
+            ("next", "/dossiers"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin/second-factor")
+    );
+
+    // Agencies: a new ward under the city, found on the public agency page; a loop refused.
+    let ward = [
+        ("code", "099.00.00.H31"),
+        ("name", "Ủy ban nhân dân phường Thử Nghiệm"),
+        ("parent", "000.00.00.H31"),
+        ("level", "commune"),
+    ];
+    assert_eq!(post_form(&t, &admin, "/admin/agencies", &ward).await.0, 303);
+    let (_, public) = page(&t, &newcomer, "/agencies").await;
+    assert!(public.contains("phường Thử Nghiệm"), "{public}");
+    let (status, html) = post_form(
+        &t,
+        &admin,
+        "/admin/agencies",
+        &[
+            ("code", "000.00.00.H31"),
+            ("name", "Ủy ban nhân dân thành phố Hải Phòng"),
+            ("parent", "099.00.00.H31"),
+            ("level", "province"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("id=\"a-parent-error\"") && html.contains("cấp dưới"),
+        "{html}"
+    );
+
+    let auditor = browser();
+    assert_eq!(sign_in(&t, &auditor, "demo-auditor", "demo").await, 303);
+    let (_, audit) = page(&t, &auditor, "/audit/privileged").await;
+    assert!(audit.contains("official_added") && audit.contains("agency_saved"));
+}
