@@ -288,6 +288,31 @@ try {
   expect(treeCode, `a dossier for the new procedure, at ${citizen.url()}`);
   expect((await text(citizen)).includes('Cấp phép chặt hạ cây xanh đô thị'), 'the new procedure on the dossier');
   await check(citizen, 'new-procedure-dossier');
+
+  // The administrator's other pages: officials and roles, agencies, the holiday calendar.
+  for (const [name, url] of [['admin-staff', '/admin/staff'], ['admin-agencies', '/admin/agencies'], ['admin-calendar', '/admin/calendar']]) {
+    await admin.goto(`${base}${url}`);
+    expect((await admin.locator('h1').count()) === 1, `the page ${url}`);
+    await check(admin, name);
+  }
+
+  // Feedback: the citizen asks about a procedure; the ward's reception officer answers and
+  // publishes; the answer is among the procedure's frequently asked questions.
+  await citizen.goto(`${base}/feedback/new?procedure=1.001193`);
+  await citizen.getByLabel(/Cơ quan nhận phản ánh/).selectOption('001.00.00.H31');
+  await citizen.getByLabel(/^Tiêu đề/).fill('Khai sinh cho con sinh ở nước ngoài');
+  await citizen.locator('#fb-body').fill('Con tôi sinh ở nước ngoài thì đăng ký khai sinh ở đâu?');
+  await check(citizen, 'feedback-form');
+  await going(citizen, () => citizen.getByRole('button', { name: /^(Gửi|Send)$/ }).click());
+  expect((await text(citizen)).includes('Đang chờ trả lời'), 'the feedback waiting for an answer');
+  await reception.goto(`${base}/desk/feedback`);
+  await check(reception, 'feedback-desk');
+  await reception.locator('textarea[name=answer]').first().fill('Đăng ký tại cơ quan đại diện Việt Nam ở nước ngoài hoặc tại UBND cấp xã khi về nước.');
+  await going(reception, () => reception.getByRole('button', { name: /Gửi trả lời|Send the answer/ }).first().click());
+  await citizen.goto(`${base}/procedures/1.001193`);
+  expect((await text(citizen)).includes('Khai sinh cho con sinh ở nước ngoài'), 'the answer among the FAQ');
+  await citizen.goto(`${base}/feedback`);
+  await check(citizen, 'feedback-published');
 } catch (e) {
   report.error = String(e && e.stack ? e.stack : e);
 } finally {

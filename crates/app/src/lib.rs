@@ -12,6 +12,7 @@ mod editing;
 mod eid;
 mod error;
 mod exchange;
+mod feedback;
 mod files;
 mod holidays;
 mod jobs;
@@ -60,6 +61,7 @@ pub use error::AppError;
 pub use exchange::{
     EXCHANGE_PATH, ExchangeAnswer, ExchangeSettings, IncomingCall, LogPage, LogReport, SERVICES,
 };
+pub use feedback::SendFeedback;
 pub use files::MAX_UPLOAD_BYTES;
 pub use holidays::{CalendarChange, CalendarYear};
 pub use jobs::JobSettings;

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod dossier;
 pub mod exchange;
+pub mod feedback;
 pub mod fees;
 pub mod notify;
 pub mod privilege;

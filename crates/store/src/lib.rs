@@ -2,6 +2,7 @@
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
 mod exchange;
+mod feedback;
 mod group_commit;
 mod identity;
 mod notify;
@@ -26,6 +27,7 @@ pub use exchange::{
     ExchangeStore, FederationCursor, Grant, Member, PushState, Registry, ResultSignature,
     ServiceFigures, ServiceOffer, SyncReceipt,
 };
+pub use feedback::{FeedbackStore, NewFeedback};
 pub use identity::{
     AccessEntry, EidAccount, IdentityStore, NewToken, SessionRecord, SignInRecord, TokenKind,
     TokenRecord,
@@ -119,7 +121,15 @@ pub struct FormTemplate {
 
 #[async_trait]
 pub trait Store:
-    IdentityStore + PrivilegeStore + PaymentStore + NotifyStore + ExchangeStore + Send + Sync + 'static
+    IdentityStore
+    + PrivilegeStore
+    + PaymentStore
+    + NotifyStore
+    + ExchangeStore
+    + FeedbackStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Whether the database answers.

@@ -77,6 +77,7 @@ crate::group_commit::writer_task!(PgPool);
 crate::sql::impl_store!(PgStore, Backend::Postgres);
 crate::identity::impl_identity!(PgStore);
 crate::privilege::impl_privilege!(PgStore);
+crate::feedback::impl_feedback!(PgStore);
 crate::payments::impl_payments!(PgStore);
 crate::notify::impl_notify!(PgStore);
 crate::exchange::impl_exchange!(PgStore);

@@ -532,6 +532,12 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
     if role.reads_agency_dossiers() || role == Role::Citizen {
         links.push(("/dossiers", "account-link-dossiers"));
     }
+    if role == Role::Citizen {
+        links.push(("/feedback/new", "account-link-feedback"));
+    }
+    if role.reads_agency_dossiers() {
+        links.push(("/desk/feedback", "account-link-feedback-desk"));
+    }
     if matches!(
         role,
         Role::Leader | Role::AgencyAdmin | Role::SystemAdmin | Role::Auditor

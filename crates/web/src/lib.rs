@@ -12,6 +12,7 @@ mod desk;
 mod dossier_api;
 mod error;
 mod exchange;
+mod feedback;
 mod i18n;
 mod limits;
 mod open_data;
@@ -71,6 +72,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(catalogue_admin::routes())
         .merge(calendar_admin::routes())
         .merge(staff_admin::routes())
+        .merge(feedback::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

@@ -589,6 +589,8 @@ struct ProcedurePage {
     effective_from: String,
     /// Whether the procedure takes dossiers online (its catalogue lists the online channel).
     applies_online: bool,
+    /// Published answers to feedback about it: its frequently asked questions.
+    faq: Vec<crate::feedback::FeedbackView>,
 }
 
 async fn procedure(
@@ -602,7 +604,17 @@ async fn procedure(
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let levels = state.app.levels();
-    Ok(render(&procedure_page(lang, detail, &levels)))
+    let faq = state
+        .app
+        .published_feedback(Some(detail.procedure.code.as_str()), 20)
+        .await
+        .map_err(|e| PageError::new(lang, e))?
+        .into_iter()
+        .map(|f| crate::feedback::feedback_view(lang, f, String::new()))
+        .collect();
+    let mut page = procedure_page(lang, detail, &levels);
+    page.faq = faq;
+    Ok(render(&page))
 }
 
 fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> ProcedurePage {
@@ -682,6 +694,7 @@ fn procedure_page(lang: Lang, d: ProcedureDetail, levels: &[domain::Level]) -> P
             && p.channels
                 .iter()
                 .any(|c| c.channel == domain::Channel::Online),
+        faq: Vec::new(),
         online_label: lang.online_name(p.online).into(),
         online_class: online_class(p.online),
         online_note: lang

@@ -10,6 +10,7 @@ mod dossiers;
 mod durability;
 mod editor;
 mod exchange;
+mod feedback;
 mod identity;
 mod journeys;
 mod notifications;

@@ -1,0 +1,316 @@
+//! Feedback and petitions (phản ánh, kiến nghị) in the browser: the published answers for
+//! everyone, the citizen's form and their own feedback, and the officials' desk where they
+//! answer within the deadline.
+
+use app::SendFeedback;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use domain::InvalidField;
+use domain::feedback::{Feedback, Standing};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::desk::reason;
+use crate::i18n::Lang;
+use crate::pages::{PageError, local_time, render};
+use crate::session::SignedIn;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/feedback", get(published_page))
+        .route("/feedback/new", get(form_page).post(send))
+        .route("/desk/feedback", get(desk_page))
+        .route("/desk/feedback/{id}/answer", post(answer))
+}
+
+/// A piece of feedback as the pages show it.
+pub(crate) struct FeedbackView {
+    pub(crate) id: i64,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) procedure: String,
+    pub(crate) agency: String,
+    pub(crate) sent: String,
+    pub(crate) due: String,
+    pub(crate) standing: &'static str,
+    pub(crate) overdue: bool,
+    pub(crate) answer: String,
+    pub(crate) answered: String,
+    pub(crate) published: bool,
+}
+
+pub(crate) fn feedback_view(lang: Lang, f: Feedback, agency: String) -> FeedbackView {
+    let standing = f.standing(Utc::now());
+    FeedbackView {
+        id: f.id,
+        standing: lang.t(match standing {
+            Standing::Waiting => "feedback-waiting",
+            Standing::Overdue => "feedback-overdue",
+            Standing::Answered => "feedback-answered",
+            Standing::AnsweredLate => "feedback-answered-late",
+        }),
+        overdue: standing == Standing::Overdue,
+        subject: f.subject,
+        body: f.body,
+        procedure: f.procedure.map(|p| p.to_string()).unwrap_or_default(),
+        agency,
+        sent: local_time(f.created_at),
+        due: local_time(f.due_at),
+        answered: f
+            .answer
+            .as_ref()
+            .map(|a| local_time(a.at))
+            .unwrap_or_default(),
+        answer: f.answer.map(|a| a.text).unwrap_or_default(),
+        published: f.published,
+    }
+}
+
+async fn views(
+    state: &AppState,
+    lang: Lang,
+    list: Vec<Feedback>,
+) -> Result<Vec<FeedbackView>, PageError> {
+    let tree = state
+        .app
+        .agency_tree()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(list
+        .into_iter()
+        .map(|f| {
+            let agency = tree
+                .iter()
+                .find(|n| n.agency.code == f.agency)
+                .map(|n| n.agency.name.clone())
+                .unwrap_or_else(|| f.agency.to_string());
+            feedback_view(lang, f, agency)
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "feedback.html")]
+struct PublishedPage {
+    lang: Lang,
+    path: String,
+    procedure: String,
+    answers: Vec<FeedbackView>,
+}
+
+#[derive(Deserialize)]
+struct ProcedureQuery {
+    #[serde(default)]
+    procedure: String,
+    sent: Option<String>,
+}
+
+async fn published_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<ProcedureQuery>,
+) -> Result<Response, PageError> {
+    let procedure = Some(q.procedure.trim()).filter(|p| !p.is_empty());
+    let list = state
+        .app
+        .published_feedback(procedure, 100)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(render(&PublishedPage {
+        lang,
+        path: "/feedback".into(),
+        procedure: q.procedure.trim().to_owned(),
+        answers: views(&state, lang, list).await?,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "feedback_form.html")]
+struct FormPage {
+    lang: Lang,
+    path: String,
+    sent: Option<String>,
+    agencies: Vec<(String, String)>,
+    typed: SendFeedback,
+    errors: Vec<(String, String)>,
+    error_of: FieldErrors,
+    mine: Vec<FeedbackView>,
+}
+
+pub(crate) struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    fn of(&self, field: &str) -> String {
+        self.0
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+async fn form_view(
+    state: &AppState,
+    lang: Lang,
+    signed: &SignedIn,
+    typed: SendFeedback,
+    errors: &[InvalidField],
+) -> Result<FormPage, PageError> {
+    let mine = state
+        .app
+        .own_feedback(&signed.user)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let tree = state
+        .app
+        .agency_tree()
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    let pairs: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| (e.field.clone(), reason(lang, e)))
+        .collect();
+    Ok(FormPage {
+        lang,
+        path: "/feedback/new".into(),
+        sent: None,
+        agencies: tree
+            .into_iter()
+            .map(|n| {
+                let label = format!("{}{}", "— ".repeat(n.depth), n.agency.name);
+                (n.agency.code.to_string(), label)
+            })
+            .collect(),
+        typed,
+        errors: pairs
+            .iter()
+            .map(|(f, m)| (format!("fb-{f}"), m.clone()))
+            .collect(),
+        error_of: FieldErrors(pairs),
+        mine: views(state, lang, mine).await?,
+    })
+}
+
+async fn form_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Query(q): Query<ProcedureQuery>,
+) -> Result<Response, PageError> {
+    let typed = SendFeedback {
+        procedure: q.procedure.trim().to_owned(),
+        ..SendFeedback::default()
+    };
+    let mut page = form_view(&state, lang, &signed, typed, &[]).await?;
+    page.sent = q.sent;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+struct SendForm {
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn send(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    axum::Form(form): axum::Form<SendForm>,
+) -> Result<Response, PageError> {
+    let typed = SendFeedback {
+        agency: form.agency,
+        procedure: form.procedure,
+        subject: form.subject,
+        body: form.body,
+    };
+    let errors = match state.app.send_feedback(&signed.user, &typed).await {
+        Ok(id) => return Ok(Redirect::to(&format!("/feedback/new?sent={id}")).into_response()),
+        Err(app::AppError::Invalid(errors)) => errors,
+        Err(e) => return Err(PageError::new(lang, e)),
+    };
+    let page = form_view(&state, lang, &signed, typed, &errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "feedback_desk.html")]
+struct DeskPage {
+    lang: Lang,
+    path: String,
+    items: Vec<FeedbackView>,
+    /// The item whose answer was refused (0 for none), and why.
+    refused_id: i64,
+    refused_why: String,
+    typed: String,
+}
+
+async fn desk_view(state: &AppState, lang: Lang, signed: &SignedIn) -> Result<DeskPage, PageError> {
+    let list = state
+        .app
+        .feedback_desk(&signed.user)
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(DeskPage {
+        lang,
+        path: "/desk/feedback".into(),
+        items: views(state, lang, list).await?,
+        refused_id: 0,
+        refused_why: String::new(),
+        typed: String::new(),
+    })
+}
+
+async fn desk_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+) -> Result<Response, PageError> {
+    Ok(render(&desk_view(&state, lang, &signed).await?))
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+    publish: Option<String>,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    let done = state
+        .app
+        .answer_feedback(&signed.user, id, &form.answer, form.publish.is_some())
+        .await;
+    let why = match done {
+        Ok(()) => return Ok(Redirect::to("/desk/feedback").into_response()),
+        Err(app::AppError::Invalid(errors)) => errors
+            .iter()
+            .map(|e| reason(lang, e))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(e) => return Err(PageError::new(lang, e)),
+    };
+    let mut page = desk_view(&state, lang, &signed).await?;
+    page.refused_id = id;
+    page.refused_why = why;
+    page.typed = form.answer;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
