@@ -119,6 +119,16 @@ try {
   expect((await text(citizen)).includes('khai sinh'), 'the procedure page');
   await check(citizen, 'procedure');
 
+  // The guided check: the citizen ticks their case and gets the list of what to prepare.
+  await going(citizen, () => citizen.locator('main a[href="/procedures/1.001193/check"]').click());
+  await check(citizen, 'document-check');
+  await citizen.locator('input[name=doc][value="0-0"]').check();
+  await going(citizen, () => citizen.getByRole('button', { name: /Xem danh sách giấy tờ|Show my list/ }).click());
+  const needed = await citizen.locator('.notice').innerText();
+  expect(needed.includes('bị bỏ rơi') && !needed.includes('mang thai hộ'), 'the list for the ticked case');
+  await check(citizen, 'document-check-list');
+  await citizen.goto(`${base}/procedures/1.001193`);
+
   // Applying needs a sign-in, which comes back to the e-form.
   await going(citizen, () => citizen.locator('main a[href="/procedures/1.001193/apply"]').first().click());
   expect(citizen.url().includes('/signin'), 'the sign-in page before the e-form');

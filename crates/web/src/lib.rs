@@ -9,6 +9,7 @@ mod catalogue_admin;
 mod csrf;
 mod dashboard;
 mod desk;
+mod document_check;
 mod dossier_api;
 mod error;
 mod exchange;
@@ -73,6 +74,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(calendar_admin::routes())
         .merge(staff_admin::routes())
         .merge(feedback::routes())
+        .merge(document_check::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

@@ -169,9 +169,6 @@ impl ServiceDesign {
 fn must_upload(name: &str) -> bool {
     let folded = fold(name);
     let folded = folded.trim_start();
-    let conditional = folded.contains("neu co")
-        || folded.starts_with("truong hop")
-        || folded.contains("trong truong hop");
     let application = [
         "to khai",
         "don ",
@@ -183,7 +180,16 @@ fn must_upload(name: &str) -> bool {
     ]
     .iter()
     .any(|p| folded.starts_with(p));
-    !(conditional || application)
+    !(is_conditional(name) || application)
+}
+
+/// Whether the catalogue names a document for some cases only ("nếu có", "trường hợp …").
+pub fn is_conditional(name: &str) -> bool {
+    let folded = fold(name);
+    let folded = folded.trim_start();
+    folded.contains("neu co")
+        || folded.starts_with("truong hop")
+        || folded.contains("trong truong hop")
 }
 
 #[cfg(test)]

@@ -175,3 +175,34 @@ async fn form_templates_download_when_stored() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_document_check_lists_what_the_case_needs() {
+    let t = spawn(Db::Sqlite, true).await;
+    let (_, procedure) = t.text("/procedures/1.001193").await;
+    assert!(procedure.contains("href=\"/procedures/1.001193/check\""));
+    let (status, html) = t.text("/procedures/1.001193/check").await;
+    assert_eq!(status, 200);
+    // Conditional documents are asked about; the others are always needed.
+    assert!(html.contains("name=\"doc\" value=\"0-0\""), "{html}");
+    assert!(html.contains("luôn cần</span> <span class=\"prewrap\">Giấy chứng sinh"));
+    assert!(
+        !html.contains("id=\"result-h\""),
+        "no list before the answers"
+    );
+
+    // An abandoned child: the record of abandonment joins the list, surrogacy's paper does not.
+    let (status, html) = t
+        .text("/procedures/1.001193/check?answered=1&doc=0-0")
+        .await;
+    assert_eq!(status, 200);
+    let list = html
+        .split("id=\"result-h\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("the list");
+    assert!(list.contains("trẻ em bị bỏ rơi") && list.contains("Giấy chứng sinh"));
+    assert!(!list.contains("mang thai hộ"), "{list}");
+    assert!(list.contains("href=\"/procedures/1.001193/apply\""));
+    assert_eq!(t.text("/procedures/9.999999/check").await.0, 404);
+}

@@ -614,3 +614,13 @@ feedback-is-published = published
 procedure-faq = Frequently asked questions
 procedure-faq-none = No question about this procedure has been answered publicly yet.
 procedure-faq-ask = Ask a question or send feedback about this procedure
+
+# The guided document check.
+check-title = Which documents do you need?
+check-lead = Tick the cases that are true for you; documents marked "always" are needed by everyone. Press the button below to see your list.
+check-always = always
+check-show-list = Show my list of documents
+check-you-need = The documents you need
+check-start = Start the application
+check-all-documents = See every document of the procedure
+procedure-check = Check which documents your case needs

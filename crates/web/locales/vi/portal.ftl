@@ -614,3 +614,13 @@ feedback-is-published = đã công khai
 procedure-faq = Câu hỏi thường gặp
 procedure-faq-none = Chưa có câu hỏi nào về thủ tục này được trả lời công khai.
 procedure-faq-ask = Gửi câu hỏi, phản ánh về thủ tục này
+
+# The guided document check.
+check-title = Kiểm tra giấy tờ cần chuẩn bị
+check-lead = Đánh dấu những trường hợp đúng với bạn; giấy tờ ghi "luôn cần" thì ai cũng phải có. Bấm nút bên dưới để xem danh sách giấy tờ của bạn.
+check-always = luôn cần
+check-show-list = Xem danh sách giấy tờ của tôi
+check-you-need = Giấy tờ bạn cần chuẩn bị
+check-start = Bắt đầu nộp hồ sơ
+check-all-documents = Xem toàn bộ thành phần hồ sơ
+procedure-check = Kiểm tra giấy tờ cần cho trường hợp của bạn
