@@ -110,6 +110,12 @@ try {
   // A citizen searches without accents and reads the procedure.
   await citizen.goto(base);
   await check(citizen, 'home');
+  // The keyboard's first stop is the skip link, which leads to the main content.
+  await citizen.keyboard.press('Tab');
+  expect(
+    await citizen.evaluate(() => document.activeElement?.classList.contains('skip-link')),
+    'the skip link first in the focus order',
+  );
   await citizen.getByLabel(/Tìm thủ tục|Search/).first().fill('dang ky khai sinh');
   await going(citizen, () => citizen.keyboard.press('Enter'));
   await check(citizen, 'search-results');
@@ -169,8 +175,18 @@ try {
   );
   expect((await text(citizen)).includes('giay-chung-sinh.pdf'), 'the accepted upload is kept');
   await check(citizen, 'e-form-errors');
-  await summary.locator('a[href="#f-ho_ten_tre"]').click();
-  await citizen.locator('#f-ho_ten_tre').fill('Nguyễn Minh Khôi');
+  expect(
+    await citizen.evaluate(() => document.activeElement?.classList.contains('error-summary')),
+    'the focus on the error summary',
+  );
+  // From the summary, by keyboard: the link puts the caret in the field.
+  await summary.locator('a[href="#f-ho_ten_tre"]').focus();
+  await citizen.keyboard.press('Enter');
+  expect(
+    await citizen.evaluate(() => document.activeElement?.id === 'f-ho_ten_tre'),
+    "the caret in the child's name after following the summary's link",
+  );
+  await citizen.keyboard.type('Nguyễn Minh Khôi');
   await going(citizen, () => citizen.getByRole('button', { name: /^(Nộp hồ sơ|Submit)$/ }).click());
   const code = citizen.url().match(/\/dossiers\/([^/?#]+)/)?.[1];
   expect(code, `a dossier page after submitting, at ${citizen.url()}`);

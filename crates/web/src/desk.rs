@@ -650,9 +650,7 @@ async fn dossier_list(
                 .app
                 .procedure_name(&d.procedure, d.procedure_version)
                 .await,
-            status: lang
-                .pick(d.state.status.name_vi(), d.state.status.name_en())
-                .into(),
+            status: lang.status(d.state.status).into(),
             submitted: local_time(d.submitted_at),
             due: d.due_at.map(local_time).unwrap_or_default(),
             overdue: d.due_at.is_some_and(|due| due < now) && d.ended_at.is_none(),
@@ -688,12 +686,7 @@ async fn dossier_list(
             Status::Resolved,
         ]
         .iter()
-        .map(|s| {
-            (
-                s.code().to_owned(),
-                lang.pick(s.name_vi(), s.name_en()).to_owned(),
-            )
-        })
+        .map(|s| (s.code().to_owned(), lang.status(*s).to_owned()))
         .chain(std::iter::once((
             "all".to_owned(),
             lang.t("dashboard-all").to_owned(),
@@ -944,11 +937,7 @@ async fn dossier_view(
             }
             TimelineEntry {
                 at: local_time(e.at),
-                what: format!(
-                    "{} — {}",
-                    lang.pick(e.action.name_vi(), e.action.name_en()),
-                    lang.pick(e.to_status.name_vi(), e.to_status.name_en())
-                ),
+                what: format!("{} — {}", lang.action(e.action), lang.status(e.to_status)),
                 who: e.actor.clone(),
                 detail: detail.join(" · "),
                 notice: printed::notice_title(e.action).map(|_| e.sequence),
@@ -997,9 +986,7 @@ async fn dossier_view(
         code: d.code.clone(),
         procedure: ctx.procedure.name.clone(),
         procedure_code: d.procedure.to_string(),
-        status: lang
-            .pick(d.state.status.name_vi(), d.state.status.name_en())
-            .into(),
+        status: lang.status(d.state.status).into(),
         national_status: d
             .state
             .status
@@ -1093,7 +1080,7 @@ async fn action_forms(
         };
         forms.push(ActionForm {
             code: action.code(),
-            label: lang.pick(action.name_vi(), action.name_en()).into(),
+            label: lang.action(action).into(),
             reason: matches!(
                 action,
                 Action::Refuse

@@ -101,6 +101,16 @@ impl Lang {
         }
     }
 
+    /// A dossier status's name, from the message files (`status-<code>`).
+    pub fn status(self, status: domain::dossier::Status) -> &'static str {
+        self.t(&format!("status-{}", status.code()))
+    }
+
+    /// A dossier action's name, from the message files (`action-<code>`).
+    pub fn action(self, action: domain::dossier::Action) -> &'static str {
+        self.t(&format!("action-{}", action.code()))
+    }
+
     pub fn online_name(self, online: domain::OnlineService) -> &'static str {
         match self {
             Lang::Vi => online.catalogue_name(),
@@ -238,6 +248,19 @@ mod tests {
                 vi.contains_key(&key),
                 "{file} uses {key}, which no message file has"
             );
+        }
+    }
+
+    #[test]
+    fn every_status_and_action_is_named_in_both_files() {
+        use domain::dossier::{Action, Status};
+        for status in Status::ALL {
+            assert_eq!(Lang::Vi.status(status), status.name_vi(), "{status:?}");
+            assert_ne!(Lang::En.status(status), "…", "{status:?}");
+        }
+        for action in Action::ALL {
+            assert_eq!(Lang::Vi.action(action), action.name_vi(), "{action:?}");
+            assert_ne!(Lang::En.action(action), "…", "{action:?}");
         }
     }
 

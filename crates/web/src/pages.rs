@@ -19,6 +19,7 @@ use crate::params::SearchParams;
 
 const STYLE: &str = include_str!("../static/style.css");
 const PRINT_SCRIPT: &str = include_str!("../static/print.js");
+const PORTAL_SCRIPT: &str = include_str!("../static/portal.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(style))
         .route("/static/print.js", get(print_script))
+        .route("/static/portal.js", get(portal_script))
 }
 
 /// A page failure, shown as a friendly page in the visitor's language.
@@ -99,6 +101,17 @@ pub async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
         Failure::not_found(format!("{} — {}", uri.path(), lang.t("no_results"))),
     )
     .into_response()
+}
+
+async fn portal_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PORTAL_SCRIPT,
+    )
+        .into_response()
 }
 
 async fn print_script() -> Response {
