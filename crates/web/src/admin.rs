@@ -69,6 +69,24 @@ struct AdminPage {
     active: Option<ElevationView>,
     mine: Vec<ElevationView>,
     waiting: Vec<ElevationView>,
+    /// The request as typed (reason, minutes, break-glass) and its errors.
+    typed: (String, String, bool),
+    err: FieldErrors,
+    summary: Vec<(String, String)>,
+}
+
+/// A form's errors in the reader's language, by field.
+struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    fn of(&self, field: &str) -> String {
+        self.0
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 async fn admin_page(
@@ -76,6 +94,17 @@ async fn admin_page(
     lang: Lang,
     signed: SignedIn,
 ) -> Result<Response, PageError> {
+    let page = admin_view(&state, lang, &signed, ("".into(), "30".into(), false), &[]).await?;
+    Ok(render(&page))
+}
+
+async fn admin_view(
+    state: &AppState,
+    lang: Lang,
+    signed: &SignedIn,
+    typed: (String, String, bool),
+    errors: &[domain::InvalidField],
+) -> Result<AdminPage, PageError> {
     let AdminView {
         mine,
         waiting,
@@ -85,7 +114,11 @@ async fn admin_page(
         .admin_view(&signed.user)
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    Ok(render(&AdminPage {
+    let pairs: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| (e.field.clone(), crate::desk::reason(lang, e)))
+        .collect();
+    Ok(AdminPage {
         lang,
         path: "/admin".into(),
         active: active.map(|e| elevation_view(lang, e)),
@@ -94,7 +127,10 @@ async fn admin_page(
             .into_iter()
             .map(|e| elevation_view(lang, e))
             .collect(),
-    }))
+        typed,
+        summary: pairs.clone(),
+        err: FieldErrors(pairs),
+    })
 }
 
 #[derive(Deserialize)]
@@ -110,27 +146,34 @@ async fn request(
     signed: SignedIn,
     axum::Form(form): axum::Form<RequestForm>,
 ) -> Result<Response, PageError> {
-    let minutes = form.minutes.trim().parse().map_err(|_| {
-        PageError::new(
-            lang,
-            app::AppError::Invalid(vec![domain::InvalidField::bilingual(
+    let outcome = match form.minutes.trim().parse() {
+        Ok(minutes) => {
+            state
+                .app
+                .request_elevation(
+                    &signed.user,
+                    &form.reason,
+                    minutes,
+                    form.break_glass.is_some(),
+                )
+                .await
+        }
+        Err(_) => Err(app::AppError::Invalid(vec![
+            domain::InvalidField::bilingual(
                 "minutes",
                 "give the duration as a whole number of minutes",
                 "nhập thời hạn bằng số phút",
-            )]),
-        )
-    })?;
-    state
-        .app
-        .request_elevation(
-            &signed.user,
-            &form.reason,
-            minutes,
-            form.break_glass.is_some(),
-        )
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
-    Ok(Redirect::to("/admin").into_response())
+            ),
+        ])),
+    };
+    let errors = match outcome {
+        Ok(_) => return Ok(Redirect::to("/admin").into_response()),
+        Err(app::AppError::Invalid(errors)) => errors,
+        Err(e) => return Err(PageError::new(lang, e)),
+    };
+    let typed = (form.reason, form.minutes, form.break_glass.is_some());
+    let page = admin_view(&state, lang, &signed, typed, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
 async fn approve(

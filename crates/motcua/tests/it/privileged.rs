@@ -86,15 +86,20 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
     );
 
     // Asking needs a real reason and a bounded time.
-    let (status, _) = post_form(
+    // The errors are shown beside the fields, and what was typed stays.
+    let (status, html) = post_form(
         &t,
         &admin,
         "/admin/elevations",
         &[("reason", "vì cần"), ("minutes", "30")],
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = post_form(
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("id=\"reason-error\"") && html.contains("value=\"vì cần\""),
+        "{html}"
+    );
+    let (status, html) = post_form(
         &t,
         &admin,
         "/admin/elevations",
@@ -104,7 +109,8 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
         ],
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"minutes-error\""));
     let id = ask(
         &t,
         &admin,
@@ -182,7 +188,7 @@ async fn administrators_hold_power_only_when_another_approves(db: Db) {
         ],
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     let id = ask(
         &t,
         &admin,
@@ -303,7 +309,7 @@ async fn agency_administrators_reach_only_their_own_officials(db: Db) {
         ],
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     let id = ask(&t, &ward, "mở khóa tài khoản cán bộ phường", "30", false).await;
     let approve = format!("/admin/elevations/{id}/approve");
     assert_eq!(post_form(&t, &approver, &approve, &[]).await.0, 303);
