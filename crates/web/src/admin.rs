@@ -12,6 +12,7 @@ use domain::privilege::{Elevation, ElevationState, PrivilegedEntry};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::forms::FieldErrors;
 use crate::i18n::Lang;
 use crate::pages::{PageError, local_time, render};
 use crate::session::SignedIn;
@@ -75,20 +76,6 @@ struct AdminPage {
     summary: Vec<(String, String)>,
 }
 
-/// A form's errors in the reader's language, by field.
-struct FieldErrors(Vec<(String, String)>);
-
-impl FieldErrors {
-    fn of(&self, field: &str) -> String {
-        self.0
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 async fn admin_page(
     State(state): State<AppState>,
     lang: Lang,
@@ -114,10 +101,7 @@ async fn admin_view(
         .admin_view(&signed.user)
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    let pairs: Vec<(String, String)> = errors
-        .iter()
-        .map(|e| (e.field.clone(), crate::desk::reason(lang, e)))
-        .collect();
+    let err = FieldErrors::new(lang, errors);
     Ok(AdminPage {
         lang,
         path: "/admin".into(),
@@ -128,8 +112,8 @@ async fn admin_view(
             .map(|e| elevation_view(lang, e))
             .collect(),
         typed,
-        summary: pairs.clone(),
-        err: FieldErrors(pairs),
+        summary: err.summary(""),
+        err,
     })
 }
 

@@ -13,7 +13,7 @@ use domain::InvalidField;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::desk::reason;
+use crate::forms::FieldErrors;
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -177,20 +177,10 @@ async fn change(
         .await
         .map_err(|e| PageError::new(lang, e))?;
     let mut page = page(lang, shown);
-    page.errors = errors
-        .iter()
-        .map(|e| (format!("{}-{}", form.change, e.field), reason(lang, e)))
-        .collect();
-    let of = |field: &str| {
-        errors
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| reason(lang, e))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    page.date_error = of("date");
-    page.name_error = of("name");
+    page.errors = FieldErrors::new(lang, &errors).summary(&format!("{}-", form.change));
+    let found = FieldErrors::new(lang, &errors);
+    page.date_error = found.of("date");
+    page.name_error = found.of("name");
     page.form = form.change;
     page.date = form.date;
     page.name = form.name;

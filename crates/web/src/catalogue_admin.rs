@@ -13,7 +13,8 @@ use domain::InvalidField;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::desk::{FieldView, field_views, reason};
+use crate::desk::{FieldView, field_views};
+use crate::forms::FieldErrors;
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -106,35 +107,6 @@ async fn list_page(
     }))
 }
 
-/// Errors of the editor's form, found by field.
-struct FieldErrors(Vec<InvalidField>, Lang);
-
-impl FieldErrors {
-    fn of(&self, field: &str) -> String {
-        self.0
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| reason(self.1, e))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    /// The summary at the top: the anchor of each field and its message.
-    fn summary(&self) -> Vec<(String, String)> {
-        self.0
-            .iter()
-            .map(|e| {
-                let anchor = match e.field.as_str() {
-                    f if f.starts_with("steps.") => f.replace('.', "-"),
-                    "steps" => "steps".to_owned(),
-                    f => format!("e-{f}"),
-                };
-                (anchor, reason(self.1, e))
-            })
-            .collect()
-    }
-}
-
 struct StepRow {
     index: usize,
     step: StepEdit,
@@ -193,7 +165,7 @@ fn editor_page(
             error: String::new(),
         })
         .collect();
-    let err = FieldErrors(errors, lang);
+    let err = FieldErrors::new(lang, &errors);
     for row in &mut steps {
         row.error = ["name_vi", "role", "level", "share"]
             .iter()
@@ -226,7 +198,19 @@ fn editor_page(
                 (iso, lang.date(d), current)
             })
             .collect(),
-        summary: err.summary(),
+        // Step errors link to their row's input (`steps-{i}-{part}`), the others to `e-{field}`.
+        summary: err
+            .0
+            .iter()
+            .map(|(field, message)| {
+                let anchor = match field.as_str() {
+                    f if f.starts_with("steps.") => f.replace('.', "-"),
+                    "steps" => "steps".to_owned(),
+                    f => format!("e-{f}"),
+                };
+                (anchor, message.clone())
+            })
+            .collect(),
         err,
         preview,
         saved: false,

@@ -540,6 +540,13 @@ struct AdminExchangePage {
     log: app::LogPage,
     entries: Vec<EntryRow>,
     push: Option<app::PushState>,
+    /// The form sent back with errors (`member` or `grant`), what was typed, and the errors.
+    sent: String,
+    typed: std::collections::HashMap<String, String>,
+    /// The service chosen in the grant form sent back.
+    typed_service: String,
+    err: crate::forms::FieldErrors,
+    summary: Vec<(String, String)>,
 }
 
 async fn admin_page(
@@ -547,8 +554,36 @@ async fn admin_page(
     lang: Lang,
     signed: crate::session::SignedIn,
 ) -> Result<Response, PageError> {
+    Ok(render(&admin_view(&state, lang, &signed.user).await?))
+}
+
+/// The registry page with a form sent back: its errors beside the fields, what was typed kept.
+async fn admin_with_errors(
+    state: &AppState,
+    lang: Lang,
+    user: &domain::user::User,
+    sent: &str,
+    typed: &[(&str, &str)],
+    errors: &[domain::InvalidField],
+) -> Result<Response, PageError> {
+    let mut page = admin_view(state, lang, user).await?;
+    page.sent = sent.to_owned();
+    page.typed = typed
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    page.typed_service = page.typed.get("service").cloned().unwrap_or_default();
+    page.err = crate::forms::FieldErrors::new(lang, errors);
+    page.summary = page.err.summary(&format!("{sent}-"));
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+async fn admin_view(
+    state: &AppState,
+    lang: Lang,
+    user: &domain::user::User,
+) -> Result<AdminExchangePage, PageError> {
     let fail = |e| PageError::new(lang, e);
-    let user = &signed.user;
     let app = &state.app;
     let mut registry = app.exchange_registry(user).await.map_err(fail)?;
     let (member, public_key) = app.exchange_identity().map_err(fail)?;
@@ -577,7 +612,7 @@ async fn admin_page(
             millis: e.millis,
         })
         .collect();
-    Ok(render(&AdminExchangePage {
+    Ok(AdminExchangePage {
         lang,
         path: "/admin/exchange".into(),
         member,
@@ -602,7 +637,12 @@ async fn admin_page(
         entries,
         // Only a provincial instance pushes.
         push: (push.updated_at.is_some()).then_some(push),
-    }))
+        sent: String::new(),
+        typed: Default::default(),
+        typed_service: String::new(),
+        err: Default::default(),
+        summary: Vec::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -619,18 +659,30 @@ async fn add_member(
     signed: crate::session::SignedIn,
     axum::Form(form): axum::Form<MemberForm>,
 ) -> Result<Response, PageError> {
-    state
+    let url = form.url.as_deref().unwrap_or("");
+    let done = state
         .app
         .register_member(
             &signed.user,
             &form.member,
             &form.name,
             &form.public_key,
-            form.url.as_deref().unwrap_or(""),
+            url,
         )
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
-    Ok(axum::response::Redirect::to("/admin/exchange").into_response())
+        .await;
+    match done {
+        Ok(()) => Ok(axum::response::Redirect::to("/admin/exchange").into_response()),
+        Err(app::AppError::Invalid(errors)) => {
+            let typed = [
+                ("member", form.member.as_str()),
+                ("name", form.name.as_str()),
+                ("public_key", form.public_key.as_str()),
+                ("url", url),
+            ];
+            admin_with_errors(&state, lang, &signed.user, "member", &typed, &errors).await
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -645,12 +697,21 @@ async fn add_grant(
     signed: crate::session::SignedIn,
     axum::Form(form): axum::Form<GrantForm>,
 ) -> Result<Response, PageError> {
-    state
+    let done = state
         .app
         .grant_service(&signed.user, &form.service, form.client.trim())
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
-    Ok(axum::response::Redirect::to("/admin/exchange").into_response())
+        .await;
+    match done {
+        Ok(()) => Ok(axum::response::Redirect::to("/admin/exchange").into_response()),
+        Err(app::AppError::Invalid(errors)) => {
+            let typed = [
+                ("service", form.service.as_str()),
+                ("client", form.client.as_str()),
+            ];
+            admin_with_errors(&state, lang, &signed.user, "grant", &typed, &errors).await
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
 }
 
 async fn revoke_grant(

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::desk::reason;
+use crate::forms::{FieldErrors, agency_options};
 use crate::i18n::Lang;
 use crate::pages::{PageError, local_time, render};
 use crate::session::SignedIn;
@@ -142,19 +143,6 @@ struct FormPage {
     mine: Vec<FeedbackView>,
 }
 
-pub(crate) struct FieldErrors(Vec<(String, String)>);
-
-impl FieldErrors {
-    fn of(&self, field: &str) -> String {
-        self.0
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 async fn form_view(
     state: &AppState,
     lang: Lang,
@@ -172,27 +160,15 @@ async fn form_view(
         .agency_tree()
         .await
         .map_err(|e| PageError::new(lang, e))?;
-    let pairs: Vec<(String, String)> = errors
-        .iter()
-        .map(|e| (e.field.clone(), reason(lang, e)))
-        .collect();
+    let error_of = FieldErrors::new(lang, errors);
     Ok(FormPage {
         lang,
         path: "/feedback/new".into(),
         sent: None,
-        agencies: tree
-            .into_iter()
-            .map(|n| {
-                let label = format!("{}{}", "— ".repeat(n.depth), n.agency.name);
-                (n.agency.code.to_string(), label)
-            })
-            .collect(),
+        agencies: agency_options(tree),
         typed,
-        errors: pairs
-            .iter()
-            .map(|(f, m)| (format!("fb-{f}"), m.clone()))
-            .collect(),
-        error_of: FieldErrors(pairs),
+        errors: error_of.summary("fb-"),
+        error_of,
         mine: views(state, lang, mine).await?,
     })
 }

@@ -14,6 +14,7 @@ mod dossier_api;
 mod error;
 mod exchange;
 mod feedback;
+mod forms;
 mod i18n;
 mod limits;
 mod open_data;

@@ -12,7 +12,7 @@ use domain::user::Role;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::desk::reason;
+use crate::forms::{FieldErrors, agency_options};
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -38,29 +38,6 @@ fn role_name(lang: Lang, role: Role) -> &'static str {
     })
 }
 
-/// Field errors in the reader's language, by field.
-struct Errors(Vec<(String, String)>);
-
-impl Errors {
-    fn new(lang: Lang, errors: &[InvalidField]) -> Self {
-        Self(
-            errors
-                .iter()
-                .map(|e| (e.field.clone(), reason(lang, e)))
-                .collect(),
-        )
-    }
-
-    fn of(&self, field: &str) -> String {
-        self.0
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin_staff.html")]
 struct StaffPage {
@@ -71,7 +48,7 @@ struct StaffPage {
     roles: Vec<(&'static str, &'static str)>,
     agencies: Vec<(String, String)>,
     edit: StaffEdit,
-    err: Errors,
+    err: FieldErrors,
     saved: bool,
 }
 
@@ -142,15 +119,9 @@ async fn staff_view(
             .iter()
             .map(|r| (r.code(), role_name(lang, *r)))
             .collect(),
-        agencies: agencies
-            .into_iter()
-            .map(|n| {
-                let label = format!("{}{}", "— ".repeat(n.depth), n.agency.name);
-                (n.agency.code.to_string(), label)
-            })
-            .collect(),
+        agencies: agency_options(agencies),
         edit,
-        err: Errors::new(lang, errors),
+        err: FieldErrors::new(lang, errors),
         saved: false,
     })
 }
@@ -235,7 +206,7 @@ struct AgenciesPage {
     agencies: Vec<(String, String, String)>,
     levels: Vec<(String, String)>,
     edit: AgencyEdit,
-    err: Errors,
+    err: FieldErrors,
     saved: bool,
 }
 
@@ -277,7 +248,7 @@ async fn agencies_view(
             })
             .collect(),
         edit,
-        err: Errors::new(lang, errors),
+        err: FieldErrors::new(lang, errors),
         saved: false,
     })
 }

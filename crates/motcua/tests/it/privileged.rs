@@ -371,11 +371,18 @@ async fn the_exchange_registry_changes_only_under_an_elevation(db: Db) {
     bad[0].1 = "Quảng Nam";
     bad[2].1 = "not a key";
     let (status, body) = post_form(&t, &admin, "/admin/exchange/members", &bad).await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(
         body.contains("Ed25519") && body.contains("Quảng Nam"),
         "both named: {body}"
     );
+    // Beside their fields, with what was typed kept.
+    assert!(
+        body.contains("id=\"member-member-error\"")
+            && body.contains("id=\"member-public_key-error\""),
+        "{body}"
+    );
+    assert!(body.contains("value=\"not a key\""));
     let grant = [
         ("service", "dossier-status"),
         ("client", "000.00.00.H49/ho-tich"),
