@@ -315,6 +315,17 @@ try {
   expect((await text(citizen)).includes('Cấp phép chặt hạ cây xanh đô thị'), 'the new procedure on the dossier');
   await check(citizen, 'new-procedure-dossier');
 
+  // The administrator edits it: a shorter time from tomorrow is a new version; the dossier
+  // just submitted keeps the version it was submitted under.
+  await admin.goto(`${base}/admin/procedures/9.000902`);
+  const tomorrow = new Date(Date.now() + (7 + 24) * 3600 * 1000).toISOString().slice(0, 10);
+  await admin.locator('#e-effective_from').fill(tomorrow);
+  await admin.locator('#e-days').fill('3');
+  await going(admin, () => admin.getByRole('button', { name: /^(Lưu|Save)$/ }).click());
+  expect(admin.url().includes(`version=${tomorrow}`), `the new version saved, at ${admin.url()}`);
+  expect((await admin.locator('#versions-h + ul li').count()) === 2, 'two versions listed');
+  await check(admin, 'admin-procedure-new-version');
+
   // The administrator's other pages: officials and roles, agencies, the holiday calendar.
   for (const [name, url] of [['admin-staff', '/admin/staff'], ['admin-agencies', '/admin/agencies'], ['admin-calendar', '/admin/calendar']]) {
     await admin.goto(`${base}${url}`);
