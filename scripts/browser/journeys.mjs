@@ -270,6 +270,14 @@ try {
   // An administrator adds a procedure with its e-form and steps, previews the form, saves;
   // a citizen submits a dossier for it straight away.
   const admin = await officialPage(browser, 'demo-admin');
+  // Editing the catalogue is privileged: an elevation, approved by another administrator.
+  await admin.goto(`${base}/admin`);
+  await admin.getByLabel(/^Lý do/).fill('thêm thủ tục cấp phép chặt hạ cây xanh đô thị');
+  await going(admin, () => admin.getByRole('button', { name: /Gửi yêu cầu|Ask/ }).click());
+  const approverAdmin = await officialPage(browser, 'demo-admin-2');
+  await approverAdmin.goto(`${base}/admin`);
+  await check(approverAdmin, 'admin-elevation-waiting');
+  await going(approverAdmin, () => approverAdmin.getByRole('button', { name: /^(Phê duyệt|Approve)$/ }).first().click());
   await admin.goto(`${base}/admin/procedures?q=khai+sinh`);
   await check(admin, 'admin-catalogue');
   await going(admin, () => admin.getByRole('link', { name: /Thêm thủ tục mới|Add a procedure/ }).click());
@@ -344,6 +352,7 @@ try {
   expect((await text(citizen)).includes('Đang chờ trả lời'), 'the feedback waiting for an answer');
   await reception.goto(`${base}/desk/feedback`);
   await check(reception, 'feedback-desk');
+  await reception.locator('input[name=publish]').first().check();
   await reception.locator('textarea[name=answer]').first().fill('Đăng ký tại cơ quan đại diện Việt Nam ở nước ngoài hoặc tại UBND cấp xã khi về nước.');
   await going(reception, () => reception.getByRole('button', { name: /Gửi trả lời|Send the answer/ }).first().click());
   await citizen.goto(`${base}/procedures/1.001193`);

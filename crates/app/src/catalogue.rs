@@ -8,6 +8,7 @@ use domain::{Agency, AgencyCode, Level, LifeEvent, OnlineService, Procedure, Pro
 use search::{Hit, Indexable, SearchQuery, SearchResults};
 
 use crate::{App, AppError, ImportReport, Result, today};
+use search::assistant::Suggestion;
 
 /// The most results one page or API call may ask for.
 pub const MAX_LIMIT: usize = 100;
@@ -392,13 +393,25 @@ impl App {
             if self.lookups().levels.is_empty() {
                 self.reload_lookups().await?;
             }
+            // An index kept on disk from the last run: the assistant is built in memory.
+            if self
+                .assistant
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+            {
+                let procedures = self.store.current_procedures(today()).await?;
+                let events = self.store.life_events().await?;
+                let built = search::assistant::Assistant::new(&procedures, &events);
+                *self.assistant.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
+            }
             return Ok(false);
         }
         self.reload_lookups().await?;
         let procedures = self.store.current_procedures(today()).await?;
         let events = self.store.life_events().await?;
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || {
+        let assistant = tokio::task::spawn_blocking(move || {
             let items: Vec<Indexable<'_>> = procedures
                 .iter()
                 .map(|p| Indexable {
@@ -409,12 +422,46 @@ impl App {
                         .collect(),
                 })
                 .collect();
-            index.rebuild(&items, generation)
+            index
+                .rebuild(&items, generation)
+                .map(|()| search::assistant::Assistant::new(&procedures, &events))
         })
         .await
         .map_err(|e| AppError::Conflict(format!("index task failed: {e}")))??;
+        *self.assistant.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(assistant);
         tracing::info!(generation, "search index rebuilt");
         Ok(true)
+    }
+}
+
+impl App {
+    /// The procedures that fit a situation told in everyday words, best first, with why.
+    pub fn suggest_procedures(&self, situation: &str, limit: usize) -> Result<Vec<Suggestion>> {
+        let chars = situation.trim().chars().count();
+        if !(3..=500).contains(&chars) {
+            return Err(AppError::Invalid(vec![domain::InvalidField::bilingual(
+                "q",
+                "describe your situation in 3 to 500 characters",
+                "mô tả trường hợp của bạn trong khoảng 3 đến 500 ký tự",
+            )]));
+        }
+        let assistant = self
+            .assistant
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Ok(assistant.suggest(situation, limit.clamp(1, 20)))
+    }
+
+    /// The assistant's share of evaluation situations answered in its first `k`, how many
+    /// there are, and those missed.
+    pub fn assistant_hit_rate(&self, k: usize) -> (f64, usize, Vec<String>) {
+        let assistant = self
+            .assistant
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        assistant.hit_rate(k)
     }
 }
 

@@ -7,7 +7,9 @@ use domain::procedure::{
     Channel, ChannelOption, DocumentGroup, Fee, OnlineService, ProcessingTime, RequiredDocument,
     Sector, StepGroup, TimeUnit,
 };
-use domain::service::{DesignError, DocumentRequirement, FormSchema, ServiceDesign, WorkflowStep};
+use domain::service::{
+    DesignError, DocumentRequirement, FormSchema, ServiceDesign, WorkflowStep, is_conditional,
+};
 use domain::user::{Role, User};
 use domain::{InvalidField, Procedure, ProcedureCode};
 
@@ -66,12 +68,14 @@ struct Checked {
     design: ServiceDesign,
 }
 
+/// The catalogue is the province's, so its editor is a system administrator's (and saving is
+/// privileged: an elevation, and an entry in the privileged log).
 fn may_edit(actor: &User) -> Result<()> {
-    if matches!(actor.role, Role::AgencyAdmin | Role::SystemAdmin) {
+    if actor.role == Role::SystemAdmin {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "only administrators edit the catalogue".into(),
+            "only system administrators edit the catalogue".into(),
         ))
     }
 }
@@ -113,7 +117,7 @@ impl ProcedureEdit {
                 .documents
                 .iter()
                 .map(|d| {
-                    if d.required {
+                    if d.required || is_conditional(&d.name) {
                         d.name.clone()
                     } else {
                         format!("{} {OPTIONAL_MARK}", d.name)
@@ -403,13 +407,13 @@ impl App {
         let documents: Vec<DocumentRequirement> = lines(&edit.documents)
             .into_iter()
             .map(|line| match line.strip_suffix(OPTIONAL_MARK) {
-                Some(name) => DocumentRequirement {
+                Some(name) if !is_conditional(name) => DocumentRequirement {
                     name: name.trim().to_owned(),
                     required: false,
                 },
-                None => DocumentRequirement {
+                _ => DocumentRequirement {
+                    required: !is_conditional(&line),
                     name: line,
-                    required: true,
                 },
             })
             .collect();
@@ -475,7 +479,9 @@ impl App {
         // The catalogue's channels stay as they were unless the time or the fee changed.
         let unchanged = base.as_ref().is_some_and(|b| {
             let (was_days, was_fee) = headline(b);
-            was_days == days && was_fee.unwrap_or(0) == fee.unwrap_or(0)
+            was_days == days
+                && was_fee.unwrap_or(0) == fee.unwrap_or(0)
+                && b.online == procedure.online
         });
         if !unchanged {
             let time = |channel| ChannelOption {
@@ -490,22 +496,75 @@ impl App {
                     }],
                 }],
             };
-            procedure.channels = vec![time(Channel::InPerson), time(Channel::Postal)];
+            // The channels the version had (a new one: in person and by post), with online
+            // as its online level says.
+            let mut kinds: Vec<Channel> = match &base {
+                Some(b) if !b.channels.is_empty() => b.channels.iter().map(|c| c.channel).collect(),
+                _ => vec![Channel::InPerson, Channel::Postal],
+            };
+            kinds.retain(|c| *c != Channel::Online);
+            kinds.dedup();
             if procedure.online != OnlineService::None {
-                procedure.channels.push(time(Channel::Online));
+                kinds.push(Channel::Online);
+            }
+            procedure.channels = kinds.into_iter().map(time).collect();
+        }
+        // The documents as the catalogue lists them follow the editor's list when it changed.
+        let listed = |p: &Procedure| {
+            p.documents
+                .first()
+                .map(|g| {
+                    g.documents
+                        .iter()
+                        .map(|d| d.name.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let typed_names: Vec<String> = documents
+            .iter()
+            .map(|d| {
+                if d.required || is_conditional(&d.name) {
+                    d.name.clone()
+                } else {
+                    format!("{} {OPTIONAL_MARK}", d.name)
+                }
+            })
+            .collect();
+        if base.is_some() && listed(&procedure) != typed_names {
+            let first = RequiredDocument {
+                name: String::new(),
+                form_template: None,
+                quantity: "01 bản".into(),
+            };
+            let group = procedure.documents.first().cloned();
+            let kept: Vec<RequiredDocument> = typed_names
+                .iter()
+                .map(|name| {
+                    group
+                        .as_ref()
+                        .and_then(|g| g.documents.iter().find(|d| &d.name == name).cloned())
+                        .unwrap_or_else(|| RequiredDocument {
+                            name: name.clone(),
+                            ..first.clone()
+                        })
+                })
+                .collect();
+            match procedure.documents.first_mut() {
+                Some(g) => g.documents = kept,
+                None => procedure.documents.push(DocumentGroup {
+                    case: String::new(),
+                    documents: kept,
+                }),
             }
         }
         if procedure.documents.is_empty() {
             procedure.documents = vec![DocumentGroup {
                 case: String::new(),
-                documents: documents
+                documents: typed_names
                     .iter()
-                    .map(|d| RequiredDocument {
-                        name: if d.required {
-                            d.name.clone()
-                        } else {
-                            format!("{} {OPTIONAL_MARK}", d.name)
-                        },
+                    .map(|name| RequiredDocument {
+                        name: name.clone(),
                         form_template: None,
                         quantity: "01 bản".into(),
                     })
@@ -526,12 +585,20 @@ impl App {
         } else {
             self.store.service_design(&code, effective_from).await?
         };
+        let design_fees = stored.as_ref().map(|d| d.fees.clone()).unwrap_or_default();
+        if !design_fees.is_empty() && !unchanged {
+            errors.push(InvalidField::bilingual(
+                "fee",
+                "this procedure's fees, with their exemptions, are set in its service design: change them with `motcua import services`",
+                "lệ phí của thủ tục này (kèm các trường hợp miễn) đặt trong thiết kế dịch vụ: thay đổi bằng `motcua import services`",
+            ));
+        }
         let design = ServiceDesign {
             form,
             documents,
             steps,
             min_assurance: stored.as_ref().map(|d| d.min_assurance).unwrap_or_default(),
-            fees: stored.map(|d| d.fees).unwrap_or_default(),
+            fees: design_fees,
         };
         if errors
             .iter()
@@ -559,7 +626,7 @@ impl App {
                     "the last step is the approval (an approver); the others are for handlers",
                     "bước cuối là phê duyệt (lãnh đạo phê duyệt); các bước khác do chuyên viên xử lý",
                 ),
-                DesignError::Fees(field) => field,
+                DesignError::Fees(field) => InvalidField { field: "fee".into(), ..field },
             });
         }
         if !errors.is_empty() {
@@ -579,6 +646,13 @@ impl App {
     ) -> Result<(ProcedureCode, NaiveDate)> {
         may_edit(actor)?;
         let Checked { procedure, design } = self.check_edit(edit, new).await?;
+        self.privileged(
+            actor,
+            if new { "procedure_added" } else { "procedure_saved" },
+            serde_json::json!({ "procedure": procedure.code.as_str(), "from": procedure.effective_from }),
+            false,
+        )
+        .await?;
         // Both parts were checked above, so only the database can fail between the two writes.
         self.store
             .import_procedures(std::slice::from_ref(&procedure), &|_| {})

@@ -15,6 +15,14 @@ use crate::{App, AppError, Result};
 /// How many pieces of feedback a list shows.
 const LIST_LIMIT: i64 = 200;
 
+/// The officials who answer feedback (auditors read, they change nothing).
+fn answers_feedback(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Reception | Role::Handler | Role::Approver | Role::Leader
+    )
+}
+
 /// Feedback as it is typed.
 #[derive(Debug, Clone, Default)]
 pub struct SendFeedback {
@@ -94,7 +102,7 @@ impl App {
         let Some(root) = actor
             .agency
             .as_ref()
-            .filter(|_| actor.role.reads_agency_dossiers())
+            .filter(|_| answers_feedback(actor.role))
         else {
             return Err(AppError::Forbidden(
                 "feedback is answered by the officials of the agency it was sent to".into(),
@@ -116,9 +124,7 @@ impl App {
             id: id.to_string(),
         };
         let feedback = self.store.feedback(id).await?.ok_or_else(not_found)?;
-        if !actor.role.reads_agency_dossiers()
-            || !self.within_subtree(actor, &feedback.agency).await?
-        {
+        if !answers_feedback(actor.role) || !self.within_subtree(actor, &feedback.agency).await? {
             return Err(not_found());
         }
         if let Some(error) = check_answer(text) {

@@ -74,6 +74,7 @@ pub use payments::{
 pub use privilege::{AdminView, PrivilegedReport};
 pub use results::Verification;
 pub use sealing::{MasterKey, mask};
+pub use search::assistant::{Reason, Suggestion};
 pub use search::{Card, Facets, Hit};
 pub use service_index::AgencyIndex;
 pub use services::Served;
@@ -112,6 +113,8 @@ pub struct App {
     /// Statistics reads at once: one per core. More only wait inside the database, each
     /// holding its pages and sort buffers, which is what raised the peak memory.
     counter_reads: Arc<tokio::sync::Semaphore>,
+    /// The plain-language assistant, rebuilt with the search index.
+    assistant: Arc<RwLock<Arc<search::assistant::Assistant>>>,
     /// Where file contents live.
     objects: store::objects::Objects,
     upload_limit: usize,
@@ -190,6 +193,10 @@ impl App {
                     ))
                     .build(),
             ),
+            assistant: Arc::new(RwLock::new(Arc::new(search::assistant::Assistant::new(
+                &[],
+                &[],
+            )))),
             counter_reads: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -35,6 +35,16 @@ pub struct AgencyEdit {
     pub level: String,
 }
 
+/// Roles that hold power over others or over everything (administrators, auditors, leaders):
+/// giving one, or changing such an account, needs break-glass access (two approvers), so one
+/// administrator cannot make themselves an accomplice.
+fn powerful(role: Role) -> bool {
+    matches!(
+        role,
+        Role::SystemAdmin | Role::AgencyAdmin | Role::Auditor | Role::Leader | Role::ExchangeClient
+    )
+}
+
 /// The roles an agency administrator gives; the others only a system administrator does.
 fn working_role(role: Role) -> bool {
     matches!(
@@ -57,19 +67,14 @@ impl App {
     /// The officials the administrator manages.
     pub async fn officials(&self, actor: &User) -> Result<Vec<User>> {
         may_manage(actor)?;
-        let all = self.store.officials(STAFF_LIMIT).await?;
         if actor.role == Role::SystemAdmin {
-            return Ok(all);
+            return Ok(self.store.officials(None, STAFF_LIMIT).await?);
         }
-        let mut mine = Vec::new();
-        for official in all {
-            if let Some(agency) = &official.agency
-                && working_role(official.role)
-                && self.within_subtree(actor, agency).await?
-            {
-                mine.push(official);
-            }
-        }
+        let Some(root) = &actor.agency else {
+            return Ok(Vec::new());
+        };
+        let mut mine = self.store.officials(Some(root), STAFF_LIMIT).await?;
+        mine.retain(|o| working_role(o.role));
         Ok(mine)
     }
 
@@ -175,6 +180,8 @@ impl App {
         } else {
             "official_added"
         };
+        let break_glass =
+            powerful(official.role) || existing.as_ref().is_some_and(|e| powerful(e.role));
         self.privileged(
             actor,
             action,
@@ -183,7 +190,7 @@ impl App {
                 "agency": official.agency.as_ref().map(|a| a.to_string()),
                 "password_set": !password.is_empty(),
             }),
-            false,
+            break_glass,
         )
         .await?;
         self.store
@@ -192,6 +199,10 @@ impl App {
         if !password.is_empty() {
             self.set_password(std::slice::from_ref(&official.username), password)
                 .await?;
+        }
+        // A new role, agency or password takes effect now: the account signs in again.
+        if existing.is_some() {
+            self.store.end_sessions(&official.username).await?;
         }
         Ok(())
     }

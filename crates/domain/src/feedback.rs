@@ -53,18 +53,18 @@ impl Feedback {
     }
 }
 
+/// An error when `text` (the field named `en` and `vi` for people) is too short or too long.
 fn length_between(
     field: &str,
     text: &str,
-    min: usize,
-    max: usize,
-    vi: &str,
+    (min, max): (usize, usize),
+    (en, vi): (&str, &str),
 ) -> Option<InvalidField> {
     let n = text.trim().chars().count();
     (n < min || n > max).then(|| {
         InvalidField::bilingual(
             field,
-            format!("between {min} and {max} characters, not {n}"),
+            format!("{en}: between {min} and {max} characters, not {n}"),
             format!("{vi}: từ {min} đến {max} ký tự (hiện có {n})"),
         )
     })
@@ -73,8 +73,8 @@ fn length_between(
 /// What is wrong with a new piece of feedback's texts.
 pub fn check_texts(subject: &str, body: &str) -> Vec<InvalidField> {
     [
-        length_between("subject", subject, 5, 200, "Tiêu đề"),
-        length_between("body", body, 10, 5000, "Nội dung"),
+        length_between("subject", subject, (5, 200), ("Subject", "Tiêu đề")),
+        length_between("body", body, (10, 5000), ("Your feedback", "Nội dung")),
     ]
     .into_iter()
     .flatten()
@@ -83,7 +83,7 @@ pub fn check_texts(subject: &str, body: &str) -> Vec<InvalidField> {
 
 /// What is wrong with an answer's text.
 pub fn check_answer(text: &str) -> Option<InvalidField> {
-    length_between("answer", text, 10, 5000, "Nội dung trả lời")
+    length_between("answer", text, (10, 5000), ("Answer", "Nội dung trả lời"))
 }
 
 #[cfg(test)]

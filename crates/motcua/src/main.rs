@@ -289,6 +289,9 @@ enum Bench {
         #[arg(long, default_value_t = 10_000)]
         dossiers: usize,
     },
+    /// The plain-language assistant on the demo catalogue: its hit rate on the evaluation
+    /// situations (the right procedure first, and in the top 3) and its time a suggestion.
+    Assistant,
     /// In-process catalogue search over a generated catalogue: throughput and latency.
     Search {
         #[arg(long, default_value_t = 7000)]
@@ -408,6 +411,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(Bench::Search { procedures, rounds }) => bench::search(procedures, rounds),
+        Command::Bench(Bench::Assistant) => bench::assistant(),
         Command::Bench(Bench::Http {
             url,
             scenario,

@@ -7,6 +7,8 @@
 //! The index remembers the catalogue generation it was built from (in its commit payload), so
 //! a caller can tell when it is stale and rebuild it from the database.
 
+pub mod assistant;
+
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};

@@ -190,8 +190,9 @@ pub trait Store:
 
     async fn upsert_users(&self, users: &[User]) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<User>>;
-    /// Officials' accounts (every role but citizen), by agency and username, at most `limit`.
-    async fn officials(&self, limit: i64) -> Result<Vec<User>>;
+    /// Officials' accounts (every role but citizen) of the agency `root` and those below it
+    /// (of every agency when None), by agency and username, at most `limit`.
+    async fn officials(&self, root: Option<&AgencyCode>, limit: i64) -> Result<Vec<User>>;
     /// Sets the Argon2id hash of each named user's password.
     async fn set_passwords(&self, hashes: &[(String, String)]) -> Result<()>;
 

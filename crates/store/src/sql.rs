@@ -546,14 +546,29 @@ macro_rules! impl_store {
                 row.map($crate::sql::decode_user).transpose()
             }
 
-            async fn officials(&self, limit: i64) -> $crate::Result<Vec<domain::user::User>> {
-                let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT username, full_name, role, agency_code FROM users
-                     WHERE role <> 'citizen' ORDER BY agency_code, username LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+            async fn officials(
+                &self,
+                root: Option<&domain::agency::AgencyCode>,
+                limit: i64,
+            ) -> $crate::Result<Vec<domain::user::User>> {
+                let columns = "username, full_name, role, agency_code";
+                let order = "ORDER BY COALESCE(agency_code, ''), username LIMIT $2";
+                let sql = match root {
+                    Some(_) => format!(
+                        "{subtree} SELECT {columns} FROM users WHERE role <> 'citizen'
+                         AND agency_code {in_subtree} {order}",
+                        subtree = $crate::sql::SUBTREE,
+                        in_subtree = Self::IN_SUBTREE,
+                    ),
+                    None => format!(
+                        "SELECT {columns} FROM users WHERE role <> 'citizen' AND $1 IS NULL {order}"
+                    ),
+                };
+                let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&sql)
+                    .bind(root.map(|r| r.as_str()))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.into_iter().map($crate::sql::decode_user).collect()
             }
 

@@ -546,10 +546,10 @@ fn links_for(role: Role) -> Vec<(&'static str, &'static str)> {
     }
     if matches!(role, Role::AgencyAdmin | Role::SystemAdmin) {
         links.push(("/admin", "account-link-admin"));
-        links.push(("/admin/procedures", "account-link-procedures"));
         links.push(("/admin/staff", "account-link-staff"));
     }
     if role == Role::SystemAdmin {
+        links.push(("/admin/procedures", "account-link-procedures"));
         links.push(("/admin/agencies", "account-link-agencies"));
         links.push(("/admin/calendar", "account-link-calendar"));
         links.push(("/admin/notifications", "account-link-notifications"));

@@ -157,9 +157,15 @@ async fn change(
         "working_day" => CalendarChange::WorkingDay {
             date: form.date.clone(),
         },
-        _ => CalendarChange::Remove {
+        "remove" => CalendarChange::Remove {
             date: form.date.clone(),
         },
+        other => {
+            return Err(PageError::new(
+                lang,
+                app::AppError::invalid("change", format!("no calendar change '{other}'")),
+            ));
+        }
     };
     let errors: Vec<InvalidField> = match state.app.change_calendar(&signed.user, change).await {
         Ok(year) => {
@@ -170,7 +176,10 @@ async fn change(
         Err(app::AppError::Invalid(errors)) => errors,
         Err(e) => return Err(PageError::new(lang, e)),
     };
-    let year = form.year.unwrap_or_else(|| app::today().year());
+    let year = form
+        .year
+        .filter(|y| (1900..=2199).contains(y))
+        .unwrap_or_else(|| app::today().year());
     let shown = state
         .app
         .calendar_year(year)

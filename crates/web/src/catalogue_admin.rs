@@ -34,15 +34,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn may_edit(lang: Lang, signed: &SignedIn) -> Result<(), PageError> {
-    if matches!(
-        signed.user.role,
-        domain::user::Role::AgencyAdmin | domain::user::Role::SystemAdmin
-    ) {
+    if signed.user.role == domain::user::Role::SystemAdmin {
         Ok(())
     } else {
         Err(PageError::new(
             lang,
-            app::AppError::Forbidden("only administrators edit the catalogue".into()),
+            app::AppError::Forbidden("only system administrators edit the catalogue".into()),
         ))
     }
 }

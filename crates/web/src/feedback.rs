@@ -111,21 +111,35 @@ struct ProcedureQuery {
     sent: Option<String>,
 }
 
+impl ProcedureQuery {
+    /// The procedure code asked for, when it is one (it goes into links).
+    fn procedure(&self) -> String {
+        domain::ProcedureCode::parse(self.procedure.trim())
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The number of the feedback just sent, when it is one.
+    fn sent(&self) -> Option<i64> {
+        self.sent.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
 async fn published_page(
     State(state): State<AppState>,
     lang: Lang,
     Query(q): Query<ProcedureQuery>,
 ) -> Result<Response, PageError> {
-    let procedure = Some(q.procedure.trim()).filter(|p| !p.is_empty());
+    let procedure = q.procedure();
     let list = state
         .app
-        .published_feedback(procedure, 100)
+        .published_feedback(Some(procedure.as_str()).filter(|p| !p.is_empty()), 100)
         .await
         .map_err(|e| PageError::new(lang, e))?;
     Ok(render(&PublishedPage {
         lang,
         path: "/feedback".into(),
-        procedure: q.procedure.trim().to_owned(),
+        procedure,
         answers: views(&state, lang, list).await?,
     }))
 }
@@ -135,7 +149,7 @@ async fn published_page(
 struct FormPage {
     lang: Lang,
     path: String,
-    sent: Option<String>,
+    sent: Option<i64>,
     agencies: Vec<(String, String)>,
     typed: SendFeedback,
     errors: Vec<(String, String)>,
@@ -180,11 +194,11 @@ async fn form_page(
     Query(q): Query<ProcedureQuery>,
 ) -> Result<Response, PageError> {
     let typed = SendFeedback {
-        procedure: q.procedure.trim().to_owned(),
+        procedure: q.procedure(),
         ..SendFeedback::default()
     };
     let mut page = form_view(&state, lang, &signed, typed, &[]).await?;
-    page.sent = q.sent;
+    page.sent = q.sent();
     Ok(render(&page))
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod api;
+mod assistant;
 mod calendar_admin;
 mod catalogue_admin;
 mod csrf;
@@ -76,6 +77,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(staff_admin::routes())
         .merge(feedback::routes())
         .merge(document_check::routes())
+        .merge(assistant::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

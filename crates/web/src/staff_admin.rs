@@ -88,6 +88,7 @@ async fn staff_view(
             Role::AgencyAdmin,
             Role::SystemAdmin,
             Role::Auditor,
+            Role::ExchangeClient,
         ]
     } else {
         &[Role::Reception, Role::Handler, Role::Approver, Role::Leader]

@@ -74,9 +74,11 @@ async fn an_administrator_adds_a_procedure_and_a_citizen_applies_at_once(db: Db)
     assert_eq!(sign_in(&t, &admin, "demo-admin", "demo").await, 303);
     let citizen = browser();
     assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
+    let second = browser();
+    assert_eq!(sign_in(&t, &second, "demo-admin-2", "demo").await, 303);
     let today = app::today().to_string();
 
-    // Only administrators reach the editor.
+    // Only system administrators reach the editor.
     assert_eq!(page(&t, &citizen, "/admin/procedures").await.0, 403);
     let (status, list) = page(&t, &admin, "/admin/procedures?q=khai+sinh").await;
     assert_eq!(status, 200);
@@ -132,9 +134,27 @@ async fn an_administrator_adds_a_procedure_and_a_citizen_applies_at_once(db: Db)
         404
     );
 
-    // Saved: on the portal, found by search without accents, and open for dossiers at once.
+    // Saving is privileged: refused without an elevation another administrator approved.
     let mut save = procedure_form(&today, ("70", "30"));
     save.push(("intent", "save"));
+    assert_eq!(
+        post_editor(&t, &admin, "/admin/procedures/new", &save)
+            .await
+            .0,
+        403
+    );
+    let id = crate::privileged::ask(
+        &t,
+        &admin,
+        "thêm thủ tục cấp phép chặt hạ cây xanh",
+        "30",
+        false,
+    )
+    .await;
+    let approve = format!("/admin/elevations/{id}/approve");
+    assert_eq!(post_editor(&t, &second, &approve, &[]).await.0, 303);
+
+    // Saved: on the portal, found by search without accents, and open for dossiers at once.
     let (status, location, _) = post_editor(&t, &admin, "/admin/procedures/new", &save).await;
     assert_eq!(status, 303);
     assert_eq!(

@@ -110,6 +110,10 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
         .and_then(|s| s.split('/').next())
         .expect("an answer form")
         .to_owned();
+    // Auditors read; they do not answer.
+    let auditor = browser();
+    assert_eq!(sign_in(&t, &auditor, "demo-auditor", "demo").await, 303);
+    assert_eq!(page(&t, &auditor, "/desk/feedback").await.0, 403);
     let (_, other) = page(&t, &elsewhere, "/desk/feedback").await;
     assert!(!other.contains("Khai sinh cho con sinh ở nước ngoài"));
     let answer_path = format!("/desk/feedback/{id}/answer");

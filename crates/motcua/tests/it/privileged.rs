@@ -26,7 +26,7 @@ fn newest_elevation(html: &str) -> String {
         .unwrap_or_else(|| panic!("an elevation in {html}"))
 }
 
-async fn ask(
+pub(crate) async fn ask(
     t: &TestApp,
     b: &reqwest::Client,
     reason: &str,
@@ -496,6 +496,24 @@ async fn the_holiday_calendar_changes_only_under_an_elevation(db: Db) {
     assert_eq!(status, 422);
     assert!(html.contains("phải là thứ Bảy hoặc Chủ nhật"));
 
+    // Odd posts get a clear refusal, never a 500.
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/calendar",
+        &[("change", "remove"), ("year", "999999"), ("date", "x")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = post_form(
+        &t,
+        &admin,
+        "/admin/calendar",
+        &[("change", "move"), ("date", "2027-12-31")],
+    )
+    .await;
+    assert_eq!(status, 400);
+
     let (status, _) = post_form(&t, &admin, "/admin/calendar", &day_off).await;
     assert_eq!(status, 303);
     let (_, html) = page(&t, &admin, "/admin/calendar?year=2027").await;
@@ -573,6 +591,14 @@ async fn officials_and_agencies_are_managed_in_the_browser_under_an_elevation(db
         );
     }
     assert!(html.contains("value=\"Lý Thị Mai\"") && !html.contains("value=\"ngan\""));
+
+    // Making an administrator (or changing one) takes break-glass access: two approvers.
+    let mut promoted = official;
+    promoted[0].1 = "quan-tri-moi";
+    promoted[2].1 = "system_admin";
+    let (status, body) = post_form(&t, &admin, "/admin/staff", &promoted).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("break-glass"), "{body}");
 
     assert_eq!(
         post_form(&t, &admin, "/admin/staff", &official).await.0,

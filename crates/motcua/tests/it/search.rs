@@ -199,3 +199,32 @@ async fn the_index_is_rebuilt_when_missing_or_stale() {
     assert_eq!(page.results.total, 1);
     assert!(fresh_dir.path().join("index").join("meta.json").exists());
 }
+
+#[tokio::test]
+async fn the_assistant_finds_procedures_from_everyday_words() {
+    let t = crate::support::spawn(crate::support::Db::Sqlite, true).await;
+    let (status, home) = t.text("/").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("href=\"/assistant\""));
+    let (status, html) = t
+        .text("/assistant?q=t%C3%B4i+mu%E1%BB%91n+l%C3%A0m+gi%E1%BA%A5y+t%E1%BB%9D+cho+con+m%E1%BB%9Bi+sinh")
+        .await;
+    assert_eq!(status, 200);
+    let list = html
+        .split("id=\"suggested-h\"")
+        .nth(1)
+        .expect("suggestions");
+    let first = list
+        .split("href=\"/procedures/")
+        .nth(1)
+        .and_then(|s| s.split('"').next());
+    assert_eq!(first, Some("1.001193"), "{list}");
+    assert!(
+        list.contains("Bạn nói “con mới sinh” → khai sinh"),
+        "{list}"
+    );
+    // Too short to say anything: named beside the box, not a 500.
+    let (status, html) = t.text("/assistant?q=a").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"assistant-q-error\""));
+}
