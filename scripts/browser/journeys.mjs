@@ -359,6 +359,16 @@ try {
   expect((await text(citizen)).includes('Khai sinh cho con sinh ở nước ngoài'), 'the answer among the FAQ');
   await citizen.goto(`${base}/feedback`);
   await check(citizen, 'feedback-published');
+
+  // On a phone: the same pages fit a narrow screen without sideways scrolling.
+  const phone = await browser.newContext({ bypassCSP: true, locale: 'vi-VN', viewport: { width: 360, height: 740 }, isMobile: true });
+  const small = await phone.newPage();
+  for (const [name, url] of [['phone-home', '/'], ['phone-procedure', '/procedures/1.001193'], ['phone-assistant', '/assistant?q=con+t%C3%B4i+m%E1%BB%9Bi+sinh']]) {
+    await small.goto(`${base}${url}`);
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 1, `${url} fits a 360 px screen (overflow ${overflow} px)`);
+    await check(small, name);
+  }
 } catch (e) {
   report.error = String(e && e.stack ? e.stack : e);
 } finally {

@@ -23,6 +23,9 @@ const STOP: &[&str] = &[
     "sap", "tuan", "truoc", "nhat", "nha", "ho", "so", "vai", "thang", "nam", "hoi",
 ];
 
+/// Words that may sit inside an everyday phrase without changing it ("con tôi mới sinh").
+const FILLER: &[&str] = &["toi", "minh", "oi", "a", "ay", "nhe", "kia"];
+
 /// Where a term is found in a procedure, and how much that says.
 const NAME: f64 = 3.0;
 const EVENT: f64 = 2.0;
@@ -199,26 +202,31 @@ impl Assistant {
                 said[at..at + len].join(" ")
             }
         };
-        // The lexicon's phrases, longest first; a syllable used by one is not matched again.
+        // The lexicon's phrases, longest first, matched over the words without fillers ("con
+        // tôi mới sinh" is "con mới sinh"); a word used by one phrase is not matched again.
+        let kept: Vec<usize> = (0..said.len())
+            .filter(|i| !FILLER.contains(&said[*i].as_str()))
+            .collect();
+        let seq: Vec<String> = kept.iter().map(|i| said[*i].clone()).collect();
         let mut used = vec![false; said.len()];
         let mut weighted: HashMap<String, f64> = HashMap::new();
         let mut phrases = Vec::new();
         for rule in &self.rules {
-            let Some(at) = position(&said, &rule.said) else {
+            let Some(at) = position(&seq, &rule.said) else {
                 continue;
             };
-            if used[at..at + rule.said.len()].iter().any(|u| *u) {
+            let covered = &kept[at..at + rule.said.len()];
+            if covered.iter().any(|i| used[*i]) {
                 continue;
             }
-            used[at..at + rule.said.len()]
-                .iter_mut()
-                .for_each(|u| *u = true);
+            covered.iter().for_each(|i| used[*i] = true);
             for t in terms_of(&rule.means) {
                 let w = weighted.entry(t).or_insert(0.0);
                 *w = f64::max(*w, MEANT);
             }
+            let (first, last) = (covered[0], covered[covered.len() - 1]);
             phrases.push(Reason::Phrase {
-                said: quote(at, rule.said.len()),
+                said: quote(first, last - first + 1),
                 means: rule.means.join(" "),
             });
         }
@@ -370,6 +378,10 @@ mod tests {
         // Without accents, as many type.
         let top = demo().suggest("toi muon lam giay to cho con moi sinh", 3);
         assert_eq!(top[0].code, "1.001193");
+        // A word in the middle of the phrase does not hide it; a pupil's school is not a baby's.
+        let top = demo().suggest("con tôi mới sinh", 5);
+        assert_eq!(top[0].code, "1.001193", "{top:?}");
+        assert!(top.iter().all(|s| s.code != "2.002481"), "{top:?}");
     }
 
     #[test]
