@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
@@ -24,6 +24,7 @@ use crate::params::SearchParams;
         list_agencies,
         list_levels,
         list_life_events,
+        suggest,
         crate::dossier_api::submit,
         crate::dossier_api::list,
         crate::dossier_api::read,
@@ -80,6 +81,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/agencies", get(list_agencies))
         .route("/levels", get(list_levels))
         .route("/life-events", get(list_life_events))
+        .route("/assistant", get(suggest))
         .fallback(api_not_found)
 }
 
@@ -323,6 +325,72 @@ async fn list_life_events(
                 name_en: e.name_en,
                 description_vi: e.description_vi,
                 procedures: e.procedures.into_iter().map(String::from).collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// A procedure the assistant suggests, with why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionItem {
+    pub code: String,
+    pub name: String,
+    pub url: String,
+    pub score: f64,
+    /// Why, one line each: an everyday phrase and the catalogue's words for it
+    /// (`phrase`, `said`, `means`), words of the situation in the name (`words`), or a life
+    /// event that lists it (`life_event`).
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SuggestParams {
+    q: Option<String>,
+    limit: Option<usize>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/assistant",
+    params(
+        ("q" = String, Query, description = "The situation in everyday Vietnamese, 3 to 500 characters, e.g. tôi muốn làm giấy tờ cho con mới sinh"),
+        ("limit" = Option<usize>, Query, description = "1 to 20, default 5"),
+    ),
+    responses(
+        (status = 200, body = Vec<SuggestionItem>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn suggest(
+    State(state): State<AppState>,
+    Query(params): Query<SuggestParams>,
+) -> Result<Json<Vec<SuggestionItem>>, ApiError> {
+    let found = state
+        .app
+        .suggest_procedures(params.q.as_deref().unwrap_or(""), params.limit.unwrap_or(5))?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|s| SuggestionItem {
+                url: format!("/api/v1/procedures/{}", s.code),
+                reasons: s
+                    .reasons
+                    .iter()
+                    .map(|r| match r {
+                        app::Reason::Phrase { said, means } => {
+                            serde_json::json!({ "kind": "phrase", "said": said, "means": means })
+                        }
+                        app::Reason::Words(words) => {
+                            serde_json::json!({ "kind": "words", "words": words })
+                        }
+                        app::Reason::LifeEvent(event) => {
+                            serde_json::json!({ "kind": "life_event", "life_event": event })
+                        }
+                    })
+                    .collect(),
+                code: s.code,
+                name: s.name,
+                score: (s.score * 1000.0).round() / 1000.0,
             })
             .collect(),
     ))

@@ -223,6 +223,14 @@ async fn the_assistant_finds_procedures_from_everyday_words() {
         list.contains("Bạn nói “con mới sinh” → khai sinh"),
         "{list}"
     );
+    // The same over the API, for other portals and assistants.
+    let (status, json) = t
+        .json("/api/v1/assistant?q=con%20t%C3%B4i%20m%E1%BB%9Bi%20sinh&limit=3")
+        .await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json[0]["code"], "1.001193", "{json}");
+    assert_eq!(json[0]["reasons"][0]["kind"], "phrase");
+    assert_eq!(t.json("/api/v1/assistant").await.0, 400);
     // Too short to say anything: named beside the box, not a 500.
     let (status, html) = t.text("/assistant?q=a").await;
     assert_eq!(status, 400);
