@@ -264,6 +264,9 @@ try {
   expect(/\d+,\d %/.test(board), 'shares written with a decimal comma');
   expect((await leader.locator('#from').inputValue()) !== '', 'the period kept in the filters');
   await check(leader, 'dashboard');
+  await going(leader, () => leader.locator('main a[href="/dashboard/reengineering"]').click());
+  expect((await text(leader)).includes('1.001193'), 'birth registration in the re-engineering list');
+  await check(leader, 'reengineering');
   await leader.goto(`${base}/statistics`);
   await check(leader, 'public-statistics');
 

@@ -4,6 +4,7 @@
 
 mod access_log;
 mod accounts;
+mod analytics;
 mod catalogue;
 mod demo;
 mod dossiers;
@@ -45,6 +46,7 @@ pub use access_log::{AccessPurpose, MAX_WITHHOLD_DAYS};
 pub use accounts::{
     Enrolment, IDLE_MINUTES, SESSION_HOURS, SignIn, current_code, session_id, totp,
 };
+pub use analytics::ProcedureUsage;
 pub use catalogue::{
     AgencyNode, CatalogueSearch, Home, ImplementingLevel, MAX_LIMIT, ProcedureDetail, SearchPage,
 };

@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait, implemented for SQLite (the zero-setup default) and
 //! PostgreSQL (production). Both share their SQL (see [`sql`]) and have their own migrations.
 
+mod analytics;
 mod exchange;
 mod feedback;
 mod group_commit;
@@ -23,6 +24,7 @@ use domain::service::ServiceDesign;
 use domain::user::User;
 use domain::{Agency, AgencyCode, Level, LifeEvent, Procedure, ProcedureCode};
 
+pub use analytics::{AnalyticsStore, FormCount};
 pub use exchange::{
     ExchangeStore, FederationCursor, Grant, Member, PushState, Registry, ResultSignature,
     ServiceFigures, ServiceOffer, SyncReceipt,
@@ -127,6 +129,7 @@ pub trait Store:
     + NotifyStore
     + ExchangeStore
     + FeedbackStore
+    + AnalyticsStore
     + Send
     + Sync
     + 'static

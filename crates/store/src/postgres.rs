@@ -78,6 +78,7 @@ crate::sql::impl_store!(PgStore, Backend::Postgres);
 crate::identity::impl_identity!(PgStore);
 crate::privilege::impl_privilege!(PgStore);
 crate::feedback::impl_feedback!(PgStore);
+crate::analytics::impl_analytics!(PgStore);
 crate::payments::impl_payments!(PgStore);
 crate::notify::impl_notify!(PgStore);
 crate::exchange::impl_exchange!(PgStore);

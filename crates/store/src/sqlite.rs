@@ -114,6 +114,7 @@ crate::sql::impl_store!(SqliteStore, Backend::Sqlite);
 crate::identity::impl_identity!(SqliteStore);
 crate::privilege::impl_privilege!(SqliteStore);
 crate::feedback::impl_feedback!(SqliteStore);
+crate::analytics::impl_analytics!(SqliteStore);
 crate::payments::impl_payments!(SqliteStore);
 crate::notify::impl_notify!(SqliteStore);
 crate::exchange::impl_exchange!(SqliteStore);

@@ -65,6 +65,7 @@ struct ApplyPage {
     applicant: String,
     draft: String,
     errors: Vec<(String, String)>,
+    started: i64,
 }
 
 pub(crate) struct FieldView {
@@ -132,6 +133,9 @@ struct DocumentView {
 /// What the applicant has entered so far.
 #[derive(Default)]
 struct Entered {
+    /// When the e-form was first drawn (Unix seconds), carried through re-renders, for the
+    /// time-to-submit counter.
+    started: Option<i64>,
     values: Vec<(String, String)>,
     agency: String,
     applicant: String,
@@ -199,6 +203,9 @@ async fn apply_page(
             }
         }
         entered.draft = draft.id;
+    }
+    if signed.user.role == Role::Citizen && entered.draft.is_empty() {
+        state.app.count_form_opened(&procedure.code).await;
     }
     let page = apply_view(
         &state,
@@ -334,7 +341,29 @@ async fn apply_view(
         applicant: entered.applicant,
         draft: entered.draft,
         errors,
+        started: entered
+            .started
+            .unwrap_or_else(|| chrono::Utc::now().timestamp()),
     })
+}
+
+/// Counts a citizen's e-form sent back with errors, by field (`form.x` counted as `x`).
+async fn count_errors(
+    state: &AppState,
+    user: &User,
+    procedure: &Procedure,
+    errors: &[InvalidField],
+) {
+    if user.role != Role::Citizen {
+        return;
+    }
+    let mut fields: Vec<String> = errors
+        .iter()
+        .map(|e| e.field.strip_prefix("form.").unwrap_or(&e.field).to_owned())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    state.app.count_form_errors(&procedure.code, &fields).await;
 }
 
 /// Why a document could not be fetched from another agency, next to its field: the other
@@ -445,6 +474,7 @@ async fn apply(
     let saving_draft = posted.get("intent") == Some("draft");
     let mut errors = Vec::new();
     let mut entered = Entered {
+        started: posted.get("started").and_then(|s| s.parse().ok()),
         values: posted.text.clone(),
         agency: posted.get("agency").unwrap_or_default().to_owned(),
         applicant: posted.get("applicant").unwrap_or_default().to_owned(),
@@ -558,6 +588,7 @@ async fn apply(
     if !errors.is_empty() {
         // Show every problem at once: the form's too, not only the files'.
         errors.extend(served.form.check(&form).into_iter().map(InvalidField::from));
+        count_errors(&state, user, &procedure, &errors).await;
         let page = apply_view(&state, lang, user, &procedure, &served, entered, &errors).await?;
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     }
@@ -572,12 +603,22 @@ async fn apply(
         draft: draft_id,
     };
     match state.app.submit_dossier(user, request, None).await {
-        Ok(submitted) => Ok(Redirect::to(&format!(
-            "/dossiers/{}?submitted=1",
-            urlencoding::encode(&submitted.dossier.code)
-        ))
-        .into_response()),
+        Ok(submitted) => {
+            if user.role == Role::Citizen {
+                let seconds = entered.started.map(|t| chrono::Utc::now().timestamp() - t);
+                state
+                    .app
+                    .count_form_submitted(&procedure.code, seconds)
+                    .await;
+            }
+            Ok(Redirect::to(&format!(
+                "/dossiers/{}?submitted=1",
+                urlencoding::encode(&submitted.dossier.code)
+            ))
+            .into_response())
+        }
         Err(app::AppError::Invalid(fields)) => {
+            count_errors(&state, user, &procedure, &fields).await;
             let page =
                 apply_view(&state, lang, user, &procedure, &served, entered, &fields).await?;
             Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())

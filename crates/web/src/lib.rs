@@ -24,6 +24,7 @@ pub(crate) mod pages;
 mod params;
 mod payments;
 mod printed;
+mod reengineering;
 mod security;
 mod session;
 mod staff_admin;
@@ -78,6 +79,7 @@ pub fn router(app: app::App, options: &Options) -> Router {
         .merge(feedback::routes())
         .merge(document_check::routes())
         .merge(assistant::routes())
+        .merge(reengineering::routes())
         .merge(desk::routes(upload_limit))
         .merge(dashboard::routes())
         .merge(open_data::routes())

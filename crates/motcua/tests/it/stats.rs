@@ -601,3 +601,58 @@ async fn an_apology_and_new_date_still_counts_late(db: Db) {
     );
     assert_eq!(t.app.verify_stats().await.unwrap(), []);
 }
+
+on_both_backends!(the_reengineering_list_counts_the_e_form_from_counters);
+async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
+    use crate::journeys::{birth_form, browser, form_post, multipart, page, sign_in};
+    let t = spawn(db, true).await;
+    let citizen = browser();
+    assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
+    // Opened twice; sent once with a mistake, then submitted.
+    for _ in 0..2 {
+        assert_eq!(page(&t, &citizen, "/procedures/1.001193/apply").await.0, 200);
+    }
+    let started = (chrono::Utc::now().timestamp() - 200).to_string();
+    let mut fields = birth_form();
+    fields.retain(|(k, _)| *k != "ho_ten_tre");
+    fields.push(("intent", "submit"));
+    fields.push(("started", &started));
+    let files = || vec![("doc-0", "giay-chung-sinh.pdf", crate::dossiers::PDF)];
+    let response = form_post(&t, &citizen, "/procedures/1.001193/apply")
+        .await
+        .multipart(multipart(&fields, files()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let mut fields = birth_form();
+    fields.push(("intent", "submit"));
+    fields.push(("started", &started));
+    let response = form_post(&t, &citizen, "/procedures/1.001193/apply")
+        .await
+        .multipart(multipart(&fields, files()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+
+    assert_eq!(page(&t, &citizen, "/dashboard/reengineering").await.0, 403);
+    let leader = browser();
+    assert_eq!(sign_in(&t, &leader, "demo-leader", "demo").await, 303);
+    let (status, html) = page(&t, &leader, "/dashboard/reengineering").await;
+    assert_eq!(status, 200);
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("(1.001193)"))
+        .unwrap_or_else(|| panic!("a row for birth registration: {html}"));
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.split("</td>").next().unwrap())
+        .collect();
+    // Opened 2, submitted 1, half dropped off, the child's name the field that failed, about
+    // four minutes to submit.
+    assert_eq!(&cells[4..9], &["2", "1", "50,0 %", "ho_ten_tre (1)", "≤ 5"], "{row}");
+    // The dossier itself is not received yet: no volume, no online share.
+    assert_eq!(cells[2], "0", "{row}");
+}

@@ -666,3 +666,18 @@ assistant-none = No procedure fits yet. Tell more, or search the catalogue:
 assistant-you-said = You said
 assistant-in-name = In the procedure's name
 assistant-life-event = Part of the life event
+
+# Usage analytics for re-engineering.
+reengineering-title = Procedures to simplify first
+reengineering-lead = Ranked by priority: the number of dossiers times the sum of the e-form drop-off, supplement-request and late-resolution rates, over the last 12 months. From counters, not a scan of dossiers. The e-form figures are for the whole portal.
+reengineering-caption = The procedures, highest priority first
+reengineering-received = Dossiers received
+reengineering-online = Share online
+reengineering-opened = E-forms opened
+reengineering-submitted = Submitted through the e-form
+reengineering-drop-off = Drop-off
+reengineering-fields = Fields with most errors
+reengineering-median = Time to submit (minutes, median)
+reengineering-supplements = Supplement requests
+reengineering-late = Resolved late
+reengineering-priority = Priority

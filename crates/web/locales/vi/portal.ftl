@@ -666,3 +666,18 @@ assistant-none = Chưa tìm được thủ tục phù hợp. Hãy kể chi tiế
 assistant-you-said = Bạn nói
 assistant-in-name = Có trong tên thủ tục
 assistant-life-event = Thuộc sự kiện
+
+# Usage analytics for re-engineering.
+reengineering-title = Thủ tục nên đơn giản hóa trước
+reengineering-lead = Xếp theo mức ưu tiên: số hồ sơ nhân với tổng tỷ lệ bỏ dở biểu mẫu, yêu cầu bổ sung và giải quyết quá hạn, trong 12 tháng qua. Số liệu lấy từ các bộ đếm, không quét hồ sơ. Số liệu biểu mẫu điện tử tính cho toàn cổng.
+reengineering-caption = Các thủ tục, ưu tiên cao nhất trước
+reengineering-received = Hồ sơ tiếp nhận
+reengineering-online = Tỷ lệ trực tuyến
+reengineering-opened = Mở biểu mẫu
+reengineering-submitted = Nộp qua biểu mẫu
+reengineering-drop-off = Bỏ dở
+reengineering-fields = Trường hay lỗi nhất
+reengineering-median = Thời gian nộp (phút, trung vị)
+reengineering-supplements = Yêu cầu bổ sung
+reengineering-late = Giải quyết quá hạn
+reengineering-priority = Mức ưu tiên
