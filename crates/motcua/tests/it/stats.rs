@@ -610,7 +610,10 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
     assert_eq!(sign_in(&t, &citizen, "demo-citizen", "demo").await, 303);
     // Opened twice; sent once with a mistake, then submitted.
     for _ in 0..2 {
-        assert_eq!(page(&t, &citizen, "/procedures/1.001193/apply").await.0, 200);
+        assert_eq!(
+            page(&t, &citizen, "/procedures/1.001193/apply").await.0,
+            200
+        );
     }
     let started = (chrono::Utc::now().timestamp() - 200).to_string();
     let mut fields = birth_form();
@@ -652,7 +655,11 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
         .collect();
     // Opened 2, submitted 1, half dropped off, the child's name the field that failed, about
     // four minutes to submit.
-    assert_eq!(&cells[4..9], &["2", "1", "50,0 %", "ho_ten_tre (1)", "≤ 5"], "{row}");
+    assert_eq!(
+        &cells[4..9],
+        &["2", "1", "50,0 %", "ho_ten_tre (1)", "≤ 5"],
+        "{row}"
+    );
     // The dossier itself is not received yet: no volume, no online share.
     assert_eq!(cells[2], "0", "{row}");
 }
