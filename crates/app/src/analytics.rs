@@ -40,6 +40,8 @@ pub struct ProcedureUsage {
     pub error_fields: Vec<(String, i64)>,
     /// The bucket holding the median time to submit.
     pub median_minutes: Option<&'static str>,
+    /// The reasons officials gave most for asking for a supplement, with how often.
+    pub supplement_reasons: Vec<(String, i64)>,
     /// Supplement requests per dossier received, and late resolutions per resolution.
     pub supplement_rate: Option<f64>,
     pub late_share: Option<f64>,
@@ -48,12 +50,36 @@ pub struct ProcedureUsage {
     pub priority: f64,
 }
 
+/// The most frequent few, most frequent first.
+fn most(counted: Option<Vec<(String, i64)>>) -> Vec<(String, i64)> {
+    let mut counted = counted.unwrap_or_default();
+    counted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counted.truncate(TOP_FIELDS);
+    counted
+}
+
+/// A supplement request's reason as it is counted: one line, spaces folded, at most 120
+/// characters, so the same reason typed twice is counted once.
+pub(crate) fn reason_key(reason: &str) -> String {
+    reason
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(120)
+        .collect()
+}
+
 fn share(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 impl App {
-    async fn add_form_counts(&self, code: &ProcedureCode, counts: &[(&str, String, i64)]) {
+    pub(crate) async fn add_form_counts(
+        &self,
+        code: &ProcedureCode,
+        counts: &[(&str, String, i64)],
+    ) {
         let rows: Vec<FormCount> = counts
             .iter()
             .map(|(metric, detail, value)| FormCount {
@@ -132,6 +158,7 @@ impl App {
             );
         }
         let mut errors: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+        let mut reasons: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
         let mut minutes: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
         for c in self.store.form_counts().await? {
             let line = lines
@@ -144,6 +171,10 @@ impl App {
                 "opened" => line.opened += c.value,
                 "submitted" => line.submitted += c.value,
                 "field_error" => errors
+                    .entry(c.procedure.clone())
+                    .or_default()
+                    .push((c.detail, c.value)),
+                "supplement_reason" => reasons
                     .entry(c.procedure.clone())
                     .or_default()
                     .push((c.detail, c.value)),
@@ -162,11 +193,8 @@ impl App {
         let mut ranked: Vec<ProcedureUsage> = Vec::with_capacity(lines.len());
         for (code, mut line) in lines {
             line.drop_off = share((line.opened - line.submitted).max(0), line.opened);
-            if let Some(mut fields) = errors.remove(&code) {
-                fields.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                fields.truncate(TOP_FIELDS);
-                line.error_fields = fields;
-            }
+            line.error_fields = most(errors.remove(&code));
+            line.supplement_reasons = most(reasons.remove(&code));
             if let Some(buckets) = minutes.remove(&code) {
                 let total: i64 = buckets.values().sum();
                 let mut seen = 0;

@@ -662,6 +662,13 @@ impl App {
             )
             .await?;
         self.public_statuses.invalidate(&stored.code);
+        if action == Action::RequestSupplement
+            && let Some(reason) = reason
+        {
+            let key = crate::analytics::reason_key(reason);
+            self.add_form_counts(&stored.procedure, &[("supplement_reason", key, 1)])
+                .await;
+        }
         if action == Action::Resolve {
             let issuer = actor.agency.as_ref().unwrap_or(&stored.agency);
             // Unsigned results are signed when first asked for, so a failure here loses nothing.

@@ -28,6 +28,7 @@ struct Row {
     fields: String,
     median: String,
     supplements: String,
+    reasons: String,
     late: String,
     priority: String,
 }
@@ -75,6 +76,12 @@ async fn page(
                 .map(|m| m.to_owned())
                 .unwrap_or_else(|| "—".into()),
             supplements: share(l.supplement_rate),
+            reasons: l
+                .supplement_reasons
+                .iter()
+                .map(|(r, n)| format!("{r} ({})", lang.count(*n)))
+                .collect::<Vec<_>>()
+                .join("; "),
             late: share(l.late_share),
             priority: lang.decimal(l.priority),
             name: if l.name.is_empty() {

@@ -638,6 +638,26 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
+    let code = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/dossiers/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Received, then a supplement asked for: its reason is counted.
+    let reception = token(&t, "demo-reception").await;
+    let handler = token(&t, "demo-handler").await;
+    act(&t, &reception, &code, "receive", json!({"version": 1})).await;
+    act(
+        &t,
+        &handler,
+        &code,
+        "request_supplement",
+        json!({"version": 2, "reason": "Bổ sung  bản sao giấy chứng sinh"}),
+    )
+    .await;
 
     assert_eq!(page(&t, &citizen, "/dashboard/reengineering").await.0, 403);
     let leader = browser();
@@ -660,6 +680,11 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
         &["2", "1", "50,0 %", "ho_ten_tre (1)", "≤ 5"],
         "{row}"
     );
-    // The dossier itself is not received yet: no volume, no online share.
-    assert_eq!(cells[2], "0", "{row}");
+    // One dossier received, online; one supplement request per dossier, with its reason.
+    assert_eq!(&cells[2..4], &["1", "100,0 %"], "{row}");
+    assert_eq!(
+        &cells[9..11],
+        &["100,0 %", "Bổ sung bản sao giấy chứng sinh (1)"],
+        "{row}"
+    );
 }

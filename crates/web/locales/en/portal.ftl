@@ -681,3 +681,4 @@ reengineering-median = Time to submit (minutes, median)
 reengineering-supplements = Supplement requests
 reengineering-late = Resolved late
 reengineering-priority = Priority
+reengineering-reasons = Most frequent supplement reasons

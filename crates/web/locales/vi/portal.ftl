@@ -681,3 +681,4 @@ reengineering-median = Thời gian nộp (phút, trung vị)
 reengineering-supplements = Yêu cầu bổ sung
 reengineering-late = Giải quyết quá hạn
 reengineering-priority = Mức ưu tiên
+reengineering-reasons = Lý do bổ sung thường gặp
