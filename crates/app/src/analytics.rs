@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use domain::ProcedureCode;
+use domain::dossier::Action;
 use domain::stats::Metric;
 use domain::user::User;
 use store::FormCount;
@@ -40,6 +41,8 @@ pub struct ProcedureUsage {
     pub error_fields: Vec<(String, i64)>,
     /// The bucket holding the median time to submit.
     pub median_minutes: Option<&'static str>,
+    /// Each workflow step's mean time in hours, in step order.
+    pub step_hours: Vec<(String, f64)>,
     /// The reasons officials gave most for asking for a supplement, with how often.
     pub supplement_reasons: Vec<(String, i64)>,
     /// Supplement requests per dossier received, and late resolutions per resolution.
@@ -122,6 +125,45 @@ impl App {
         self.add_form_counts(code, &counts).await;
     }
 
+    /// A workflow step finished at `at`: its time from when it began (the reception or the
+    /// step before; a supplement awaited meanwhile is included) is added to its counters.
+    pub(crate) async fn count_step_time(
+        &self,
+        before: &domain::dossier::record::Dossier,
+        served: &crate::Served,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let index = before.state.steps_done as usize;
+        let Some(step) = served.design.steps.get(index) else {
+            return;
+        };
+        let events = match self.store.dossier_events(&before.code).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(error = %e, dossier = %before.code, "step time not counted");
+                return;
+            }
+        };
+        let Some(began) = events
+            .iter()
+            .rev()
+            .find(|e| matches!(e.action, Action::Receive | Action::CompleteStep))
+            .map(|e| e.at)
+        else {
+            return;
+        };
+        let detail = format!("{}. {}", index + 1, step.name_vi);
+        let seconds = (at - began).num_seconds().max(0);
+        self.add_form_counts(
+            &before.procedure,
+            &[
+                ("step_seconds", detail.clone(), seconds),
+                ("step_count", detail, 1),
+            ],
+        )
+        .await;
+    }
+
     /// The procedures of the reader's subtree ranked by what simplifying them would gain,
     /// over the last twelve months (leaders, administrators, auditors).
     pub async fn reengineering(&self, actor: &User) -> Result<Vec<ProcedureUsage>> {
@@ -159,6 +201,8 @@ impl App {
         }
         let mut errors: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
         let mut reasons: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+        // By procedure, then step: total seconds and how many times it was done.
+        let mut steps: BTreeMap<String, BTreeMap<String, (i64, i64)>> = BTreeMap::new();
         let mut minutes: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
         for c in self.store.form_counts().await? {
             let line = lines
@@ -174,6 +218,22 @@ impl App {
                     .entry(c.procedure.clone())
                     .or_default()
                     .push((c.detail, c.value)),
+                "step_seconds" => {
+                    steps
+                        .entry(c.procedure.clone())
+                        .or_default()
+                        .entry(c.detail)
+                        .or_default()
+                        .0 += c.value
+                }
+                "step_count" => {
+                    steps
+                        .entry(c.procedure.clone())
+                        .or_default()
+                        .entry(c.detail)
+                        .or_default()
+                        .1 += c.value
+                }
                 "supplement_reason" => reasons
                     .entry(c.procedure.clone())
                     .or_default()
@@ -195,6 +255,13 @@ impl App {
             line.drop_off = share((line.opened - line.submitted).max(0), line.opened);
             line.error_fields = most(errors.remove(&code));
             line.supplement_reasons = most(reasons.remove(&code));
+            line.step_hours = steps
+                .remove(&code)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, (_, n))| *n > 0)
+                .map(|(step, (seconds, n))| (step, seconds as f64 / n as f64 / 3600.0))
+                .collect();
             if let Some(buckets) = minutes.remove(&code) {
                 let total: i64 = buckets.values().sum();
                 let mut seen = 0;

@@ -662,6 +662,9 @@ impl App {
             )
             .await?;
         self.public_statuses.invalidate(&stored.code);
+        if matches!(action, Action::CompleteStep | Action::Resolve) {
+            self.count_step_time(&dossier, &served, now).await;
+        }
         if action == Action::RequestSupplement
             && let Some(reason) = reason
         {

@@ -29,6 +29,7 @@ struct Row {
     median: String,
     supplements: String,
     reasons: String,
+    steps: String,
     late: String,
     priority: String,
 }
@@ -76,6 +77,18 @@ async fn page(
                 .map(|m| m.to_owned())
                 .unwrap_or_else(|| "—".into()),
             supplements: share(l.supplement_rate),
+            steps: l
+                .step_hours
+                .iter()
+                .map(|(step, hours)| {
+                    format!(
+                        "{step}: {} {}",
+                        lang.decimal(*hours),
+                        lang.t("reengineering-hours")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
             reasons: l
                 .supplement_reasons
                 .iter()

@@ -659,6 +659,12 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
     )
     .await;
 
+    // Supplemented, the step done, approved: each step's time is counted.
+    let applicant = token(&t, "demo-citizen").await;
+    act(&t, &applicant, &code, "supplement", json!({"version": 3})).await;
+    act(&t, &handler, &code, "complete_step", json!({"version": 4})).await;
+    resolve(&t, &token(&t, "demo-approver").await, &code, 5).await;
+
     assert_eq!(page(&t, &citizen, "/dashboard/reengineering").await.0, 403);
     let leader = browser();
     assert_eq!(sign_in(&t, &leader, "demo-leader", "demo").await, 303);
@@ -685,6 +691,14 @@ async fn the_reengineering_list_counts_the_e_form_from_counters(db: Db) {
     assert_eq!(
         &cells[9..11],
         &["100,0 %", "Bổ sung bản sao giấy chứng sinh (1)"],
+        "{row}"
+    );
+    // Resolved on time; both steps timed (seconds here, so 0,0 hours).
+    assert_eq!(cells[11], "0,0 %", "{row}");
+    assert_eq!(
+        cells[12],
+        "1. Công chức tư pháp - hộ tịch kiểm tra, ghi Sổ hộ tịch: 0,0 giờ; \
+         2. Chủ tịch UBND phường ký Giấy khai sinh: 0,0 giờ",
         "{row}"
     );
 }

@@ -682,3 +682,5 @@ reengineering-supplements = Supplement requests
 reengineering-late = Resolved late
 reengineering-priority = Priority
 reengineering-reasons = Most frequent supplement reasons
+reengineering-steps = Time per step (mean)
+reengineering-hours = h

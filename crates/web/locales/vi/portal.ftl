@@ -682,3 +682,5 @@ reengineering-supplements = Yêu cầu bổ sung
 reengineering-late = Giải quyết quá hạn
 reengineering-priority = Mức ưu tiên
 reengineering-reasons = Lý do bổ sung thường gặp
+reengineering-steps = Thời gian mỗi bước (trung bình)
+reengineering-hours = giờ
