@@ -143,6 +143,24 @@ impl App {
         Ok(())
     }
 
+    /// Publishes an answer, or withdraws it from the public list (an official of the agency).
+    pub async fn publish_feedback(&self, actor: &User, id: i64, publish: bool) -> Result<()> {
+        let not_found = || AppError::NotFound {
+            what: "feedback",
+            id: id.to_string(),
+        };
+        let feedback = self.store.feedback(id).await?.ok_or_else(not_found)?;
+        if !answers_feedback(actor.role) || !self.within_subtree(actor, &feedback.agency).await? {
+            return Err(not_found());
+        }
+        if !self.store.publish_feedback(id, publish).await? {
+            return Err(AppError::Conflict(
+                "answer this feedback before publishing it".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Published answers: a procedure's questions and answers, or all of them.
     pub async fn published_feedback(
         &self,

@@ -37,6 +37,8 @@ pub trait FeedbackStore: Send + Sync {
     ) -> Result<Vec<Feedback>>;
     /// Records the answer unless one was given already (false then).
     async fn answer_feedback(&self, id: i64, answer: &Answer, publish: bool) -> Result<bool>;
+    /// Publishes or withdraws an answered piece of feedback (false when it has no answer).
+    async fn publish_feedback(&self, id: i64, publish: bool) -> Result<bool>;
 }
 
 pub(crate) const FEEDBACK_COLUMNS: &str = "id, author, procedure_code, agency_code, subject, body, \
@@ -188,6 +190,17 @@ macro_rules! impl_feedback {
                 .bind(&answer.text)
                 .bind(&answer.by)
                 .bind(answer.at)
+                .bind(publish)
+                .execute(&self.writer)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn publish_feedback(&self, id: i64, publish: bool) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE feedback SET published = $2 WHERE id = $1 AND answered_at IS NOT NULL",
+                )
+                .bind(id)
                 .bind(publish)
                 .execute(&self.writer)
                 .await?;

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/feedback/new", get(form_page).post(send))
         .route("/desk/feedback", get(desk_page))
         .route("/desk/feedback/{id}/answer", post(answer))
+        .route("/desk/feedback/{id}/publish", post(publish))
 }
 
 /// A piece of feedback as the pages show it.
@@ -303,4 +304,26 @@ async fn answer(
     page.refused_why = why;
     page.typed = form.answer;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    /// `yes` to publish, anything else to withdraw.
+    #[serde(default)]
+    publish: String,
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    lang: Lang,
+    signed: SignedIn,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<PublishForm>,
+) -> Result<Response, PageError> {
+    state
+        .app
+        .publish_feedback(&signed.user, id, form.publish == "yes")
+        .await
+        .map_err(|e| PageError::new(lang, e))?;
+    Ok(Redirect::to("/desk/feedback").into_response())
 }

@@ -148,4 +148,31 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
         faq.contains("Khai sinh cho con sinh ở nước ngoài")
             && faq.contains("cơ quan đại diện Việt Nam")
     );
+
+    // The agency withdraws the answer from the public list, and publishes it again.
+    let publish_path = format!("/desk/feedback/{id}/publish");
+    assert_eq!(
+        post(&t, &elsewhere, &publish_path, &[("publish", "no")])
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        post(&t, &reception, &publish_path, &[("publish", "no")])
+            .await
+            .0,
+        303
+    );
+    let (_, public) = page(&t, &visitor, "/feedback").await;
+    assert!(!public.contains("Khai sinh cho con sinh ở nước ngoài"));
+    let (_, procedure) = page(&t, &visitor, "/procedures/1.001193").await;
+    assert!(!procedure.contains("Khai sinh cho con sinh ở nước ngoài"));
+    assert_eq!(
+        post(&t, &reception, &publish_path, &[("publish", "yes")])
+            .await
+            .0,
+        303
+    );
+    let (_, public) = page(&t, &visitor, "/feedback").await;
+    assert!(public.contains("Khai sinh cho con sinh ở nước ngoài"));
 }

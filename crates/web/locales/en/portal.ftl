@@ -684,3 +684,5 @@ reengineering-priority = Priority
 reengineering-reasons = Most frequent supplement reasons
 reengineering-steps = Time per step (mean)
 reengineering-hours = h
+feedback-withdraw = Withdraw from the public list
+feedback-publish-now = Publish

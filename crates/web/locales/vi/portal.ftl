@@ -684,3 +684,5 @@ reengineering-priority = Mức ưu tiên
 reengineering-reasons = Lý do bổ sung thường gặp
 reengineering-steps = Thời gian mỗi bước (trung bình)
 reengineering-hours = giờ
+feedback-withdraw = Thôi công khai
+feedback-publish-now = Công khai
