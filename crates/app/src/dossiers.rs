@@ -946,9 +946,14 @@ impl App {
 
     /// Whether `agency` is the actor's agency or below it.
     pub(crate) async fn within_subtree(&self, actor: &User, agency: &AgencyCode) -> Result<bool> {
-        let Some(root) = &actor.agency else {
-            return Ok(false);
-        };
+        match &actor.agency {
+            Some(root) => self.is_under(root, agency).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Whether `agency` is `root` or below it.
+    pub(crate) async fn is_under(&self, root: &AgencyCode, agency: &AgencyCode) -> Result<bool> {
         let mut current = Some(agency.clone());
         // The tree is shallow (central, province, commune); the bound guards against a cycle.
         for _ in 0..16 {

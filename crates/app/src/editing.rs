@@ -143,7 +143,7 @@ impl ProcedureEdit {
 }
 
 /// A day as a date input sends it, or as people in Vietnam write it.
-fn parse_day(raw: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_day(raw: &str) -> Option<NaiveDate> {
     let raw = raw.trim();
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))

@@ -33,10 +33,7 @@ fn weekend(day: NaiveDate) -> bool {
 }
 
 fn day_of(raw: &str) -> Result<NaiveDate> {
-    let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
-        .ok()
+    crate::editing::parse_day(raw)
         .filter(|d| (1900..=2199).contains(&d.year()))
         .ok_or_else(|| {
             AppError::Invalid(vec![InvalidField::bilingual(

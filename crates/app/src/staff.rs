@@ -259,21 +259,14 @@ impl App {
             },
         };
         // Moving an agency under one of its own would make a loop.
-        if let (Some(code), Some(parent)) = (&code, &parent) {
-            let probe = User {
-                username: String::new(),
-                full_name: String::new(),
-                role: Role::SystemAdmin,
-                agency: Some(code.clone()),
-                assurance: Assurance::default(),
-            };
-            if self.within_subtree(&probe, parent).await? {
-                errors.push(InvalidField::bilingual(
-                    "parent",
-                    "that agency is below this one",
-                    "cơ quan này là cấp dưới của cơ quan đang sửa",
-                ));
-            }
+        if let (Some(code), Some(parent)) = (&code, &parent)
+            && self.is_under(code, parent).await?
+        {
+            errors.push(InvalidField::bilingual(
+                "parent",
+                "that agency is below this one",
+                "cơ quan này là cấp dưới của cơ quan đang sửa",
+            ));
         }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));

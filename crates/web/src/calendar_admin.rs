@@ -13,7 +13,7 @@ use domain::InvalidField;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, system_admin_only};
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -94,17 +94,6 @@ fn page(lang: Lang, year: CalendarYear) -> CalendarPage {
     }
 }
 
-fn may_see(lang: Lang, signed: &SignedIn) -> Result<(), PageError> {
-    if signed.user.role == domain::user::Role::SystemAdmin {
-        Ok(())
-    } else {
-        Err(PageError::new(
-            lang,
-            app::AppError::Forbidden("only system administrators manage the calendar".into()),
-        ))
-    }
-}
-
 #[derive(Deserialize)]
 struct YearQuery {
     year: Option<i32>,
@@ -117,7 +106,7 @@ async fn calendar_page(
     signed: SignedIn,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
-    may_see(lang, &signed)?;
+    system_admin_only(lang, &signed, "manage the calendar")?;
     let year = q
         .year
         .filter(|y| (1900..=2199).contains(y))
@@ -148,7 +137,7 @@ async fn change(
     signed: SignedIn,
     axum::Form(form): axum::Form<ChangeForm>,
 ) -> Result<Response, PageError> {
-    may_see(lang, &signed)?;
+    system_admin_only(lang, &signed, "manage the calendar")?;
     let change = match form.change.as_str() {
         "day_off" => CalendarChange::DayOff {
             date: form.date.clone(),

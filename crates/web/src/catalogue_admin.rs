@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::desk::{FieldView, field_views};
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, system_admin_only};
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -31,17 +31,6 @@ pub fn routes() -> Router<AppState> {
             "/admin/procedures/{code}",
             get(edit_page).post(save_existing),
         )
-}
-
-fn may_edit(lang: Lang, signed: &SignedIn) -> Result<(), PageError> {
-    if signed.user.role == domain::user::Role::SystemAdmin {
-        Ok(())
-    } else {
-        Err(PageError::new(
-            lang,
-            app::AppError::Forbidden("only system administrators edit the catalogue".into()),
-        ))
-    }
 }
 
 #[derive(Template)]
@@ -66,7 +55,7 @@ async fn list_page(
     signed: SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    may_edit(lang, &signed)?;
+    system_admin_only(lang, &signed, "edit the catalogue")?;
     let page = state
         .app
         .search_catalogue(CatalogueSearch {
@@ -220,7 +209,7 @@ async fn new_page(
     lang: Lang,
     signed: SignedIn,
 ) -> Result<Response, PageError> {
-    may_edit(lang, &signed)?;
+    system_admin_only(lang, &signed, "edit the catalogue")?;
     let step = |name_vi: &str, name_en: &str, role: &str, share: &str| StepEdit {
         name_vi: name_vi.into(),
         name_en: name_en.into(),
@@ -266,7 +255,7 @@ async fn edit_page(
     Path(code): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Response, PageError> {
-    may_edit(lang, &signed)?;
+    system_admin_only(lang, &signed, "edit the catalogue")?;
     let version = q
         .version
         .as_deref()
@@ -371,7 +360,7 @@ async fn save(
     pairs: Vec<(String, String)>,
     new: bool,
 ) -> Result<Response, PageError> {
-    may_edit(lang, &signed)?;
+    system_admin_only(lang, &signed, "edit the catalogue")?;
     let (edit, intent) = edit_from(pairs);
     let versions = if new {
         Vec::new()

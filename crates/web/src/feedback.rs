@@ -78,18 +78,20 @@ async fn views(
     lang: Lang,
     list: Vec<Feedback>,
 ) -> Result<Vec<FeedbackView>, PageError> {
-    let tree = state
+    let names: std::collections::HashMap<String, String> = state
         .app
         .agency_tree()
         .await
-        .map_err(|e| PageError::new(lang, e))?;
+        .map_err(|e| PageError::new(lang, e))?
+        .into_iter()
+        .map(|n| (n.agency.code.to_string(), n.agency.name))
+        .collect();
     Ok(list
         .into_iter()
         .map(|f| {
-            let agency = tree
-                .iter()
-                .find(|n| n.agency.code == f.agency)
-                .map(|n| n.agency.name.clone())
+            let agency = names
+                .get(f.agency.as_str())
+                .cloned()
                 .unwrap_or_else(|| f.agency.to_string());
             feedback_view(lang, f, agency)
         })

@@ -5,6 +5,24 @@ use domain::InvalidField;
 
 use crate::desk::reason;
 use crate::i18n::Lang;
+use crate::pages::PageError;
+use crate::session::SignedIn;
+
+/// The administration pages that are a system administrator's (the app checks again).
+pub(crate) fn system_admin_only(
+    lang: Lang,
+    signed: &SignedIn,
+    what: &str,
+) -> Result<(), PageError> {
+    if signed.user.role == domain::user::Role::SystemAdmin {
+        Ok(())
+    } else {
+        Err(PageError::new(
+            lang,
+            app::AppError::Forbidden(format!("only system administrators {what}")),
+        ))
+    }
+}
 
 /// A form's errors in the reader's language: (field, message).
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,7 @@ use domain::user::Role;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::forms::{FieldErrors, agency_options};
+use crate::forms::{FieldErrors, agency_options, system_admin_only};
 use crate::i18n::Lang;
 use crate::pages::{PageError, render};
 use crate::session::SignedIn;
@@ -254,24 +254,13 @@ async fn agencies_view(
     })
 }
 
-fn system_admin(lang: Lang, signed: &SignedIn) -> Result<(), PageError> {
-    if signed.user.role == Role::SystemAdmin {
-        Ok(())
-    } else {
-        Err(PageError::new(
-            lang,
-            app::AppError::Forbidden("only system administrators change the agency tree".into()),
-        ))
-    }
-}
-
 async fn agencies_page(
     State(state): State<AppState>,
     lang: Lang,
     signed: SignedIn,
     Query(q): Query<EditQuery>,
 ) -> Result<Response, PageError> {
-    system_admin(lang, &signed)?;
+    system_admin_only(lang, &signed, "change the agency tree")?;
     let mut page = agencies_view(&state, lang, AgencyEdit::default(), &[]).await?;
     if let Some(code) = q.edit.as_deref()
         && let Some(node) = state
@@ -315,7 +304,7 @@ async fn save_agency(
     signed: SignedIn,
     axum::Form(form): axum::Form<AgencyForm>,
 ) -> Result<Response, PageError> {
-    system_admin(lang, &signed)?;
+    system_admin_only(lang, &signed, "change the agency tree")?;
     let edit = AgencyEdit {
         code: form.code,
         name: form.name,

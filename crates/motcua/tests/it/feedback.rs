@@ -2,21 +2,10 @@
 //! answers within the deadline and publishes the answer, which becomes one of the procedure's
 //! frequently asked questions.
 
-use crate::journeys::{browser, form_post, page, sign_in};
-use crate::support::{Db, TestApp, on_both_backends, spawn};
+use crate::journeys::{browser, form_post, page, post_form, sign_in};
+use crate::support::{Db, on_both_backends, spawn};
 
 const WARD: &str = "001.00.00.H31";
-
-async fn post(
-    t: &TestApp,
-    b: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let response = form_post(t, b, path).await.form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
 
 on_both_backends!(a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure);
 async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(db: Db) {
@@ -42,7 +31,7 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
     assert!(form.contains("value=\"1.001193\""));
 
     // Mistakes are named beside their fields and what was typed stays.
-    let (status, html) = post(
+    let (status, html) = post_form(
         &t,
         &citizen,
         "/feedback/new",
@@ -72,7 +61,10 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
             "Con tôi sinh ở nước ngoài thì đăng ký khai sinh ở đâu, cần giấy tờ gì?",
         ),
     ];
-    assert_eq!(post(&t, &reception, "/feedback/new", &sent).await.0, 403);
+    assert_eq!(
+        post_form(&t, &reception, "/feedback/new", &sent).await.0,
+        403
+    );
 
     let response = form_post(&t, &citizen, "/feedback/new")
         .await
@@ -124,16 +116,25 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
         ),
         ("publish", "yes"),
     ];
-    assert_eq!(post(&t, &elsewhere, &answer_path, &answer).await.0, 404);
+    assert_eq!(
+        post_form(&t, &elsewhere, &answer_path, &answer).await.0,
+        404
+    );
 
     // Too short an answer is refused beside its box; then answered and published, once.
-    let (status, html) = post(&t, &reception, &answer_path, &[("answer", "Đã rõ")]).await;
+    let (status, html) = post_form(&t, &reception, &answer_path, &[("answer", "Đã rõ")]).await;
     assert_eq!(status, 422);
     assert!(
         html.contains(&format!("id=\"answer-{id}-error\"")) && html.contains(">Đã rõ</textarea>")
     );
-    assert_eq!(post(&t, &reception, &answer_path, &answer).await.0, 303);
-    assert_eq!(post(&t, &reception, &answer_path, &answer).await.0, 409);
+    assert_eq!(
+        post_form(&t, &reception, &answer_path, &answer).await.0,
+        303
+    );
+    assert_eq!(
+        post_form(&t, &reception, &answer_path, &answer).await.0,
+        409
+    );
 
     let (_, mine) = page(&t, &citizen, "/feedback/new").await;
     assert!(mine.contains("Đã trả lời đúng hạn") && mine.contains("cơ quan đại diện Việt Nam"));
@@ -152,13 +153,13 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
     // The agency withdraws the answer from the public list, and publishes it again.
     let publish_path = format!("/desk/feedback/{id}/publish");
     assert_eq!(
-        post(&t, &elsewhere, &publish_path, &[("publish", "no")])
+        post_form(&t, &elsewhere, &publish_path, &[("publish", "no")])
             .await
             .0,
         404
     );
     assert_eq!(
-        post(&t, &reception, &publish_path, &[("publish", "no")])
+        post_form(&t, &reception, &publish_path, &[("publish", "no")])
             .await
             .0,
         303
@@ -168,7 +169,7 @@ async fn a_citizen_sends_feedback_and_the_published_answer_joins_the_procedure(d
     let (_, procedure) = page(&t, &visitor, "/procedures/1.001193").await;
     assert!(!procedure.contains("Khai sinh cho con sinh ở nước ngoài"));
     assert_eq!(
-        post(&t, &reception, &publish_path, &[("publish", "yes")])
+        post_form(&t, &reception, &publish_path, &[("publish", "yes")])
             .await
             .0,
         303

@@ -92,6 +92,23 @@ pub(crate) async fn form_post(
     }
 }
 
+/// Posts a form from the browser and gives the status and the page that came back.
+pub(crate) async fn post_form(
+    t: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = form_post(t, browser, path)
+        .await
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
 pub(crate) async fn page(t: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
     let response = browser.get(t.url(path)).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())

@@ -3,19 +3,8 @@
 //! action lands in a hash-chained log the auditors read.
 
 use crate::dossiers::token;
-use crate::journeys::{browser, form_post, page, sign_in};
+use crate::journeys::{browser, form_post, page, post_form, sign_in};
 use crate::support::{Db, TestApp, on_both_backends, spawn};
-
-async fn post_form(
-    t: &TestApp,
-    b: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let response = form_post(t, b, path).await.form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
 
 /// The id of the newest elevation on an administrator's page.
 fn newest_elevation(html: &str) -> String {

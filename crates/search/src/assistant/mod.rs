@@ -225,10 +225,14 @@ impl Assistant {
                 *w = f64::max(*w, MEANT);
             }
             let (first, last) = (covered[0], covered[covered.len() - 1]);
-            phrases.push(Reason::Phrase {
-                said: quote(first, last - first + 1),
-                means: rule.means.join(" "),
-            });
+            // With the phrase, the terms it stands for: a procedure holding one is explained by it.
+            phrases.push((
+                Reason::Phrase {
+                    said: quote(first, last - first + 1),
+                    means: rule.means.join(" "),
+                },
+                terms_of(&rule.means),
+            ));
         }
         // The person's other words, without those that say nothing.
         let own: Vec<String> = said
@@ -261,13 +265,8 @@ impl Assistant {
                 (score > 0.0).then(|| {
                     let mut reasons: Vec<Reason> = phrases
                         .iter()
-                        .filter(|r| match r {
-                            Reason::Phrase { means, .. } => terms_of(&syllables(means))
-                                .iter()
-                                .any(|t| d.terms.contains_key(t)),
-                            _ => false,
-                        })
-                        .cloned()
+                        .filter(|(_, terms)| terms.iter().any(|t| d.terms.contains_key(t)))
+                        .map(|(reason, _)| reason.clone())
                         .collect();
                     let in_name: Vec<String> = own
                         .iter()
